@@ -1,0 +1,1 @@
+pytest_plugins = ["portal.testing.fixtures"]

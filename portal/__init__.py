@@ -1,0 +1,102 @@
+"""Ho Chi Minh City's green-card (thẻ xanh Covid) enterprise portal."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the portal: configuration, extensions, plugins, blueprints, command line."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, test_config)
+    _init_extensions(app)
+    _init_plugins(app)
+    _init_translations(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    from portal import config
+
+    instance_path = os.environ.get("PORTAL_INSTANCE_PATH") or app.instance_path
+    app.instance_path = instance_path
+    app.config.from_mapping(config.default_config(instance_path))
+    app.config.from_mapping(config.config_from_environment(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    config.finalise(app.config, instance_path)
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal import db as dbmod, errors, i18n, navigation, security
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    import portal.models  # noqa: F401  (every table in the metadata, for migrations and tests)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            dbmod.configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    i18n.init_app(app)
+    navigation.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+
+
+def _init_plugins(app: Flask) -> None:
+    from portal.plugins.manager import build_plugin_manager
+
+    app.extensions["portal.plugins"] = build_plugin_manager(
+        disabled=app.config["PORTAL_DISABLED_PLUGINS"], extra=app.config.get("PORTAL_EXTRA_PLUGINS", ())
+    )
+
+
+def _init_translations(app: Flask) -> None:
+    from portal import i18n
+    from portal.extensions import babel
+
+    # The core, each feature, and each plugin that ships a catalog next to its module.
+    plugins = [plugin for _name, plugin in app.extensions["portal.plugins"].list_name_plugin()]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories(app, plugins))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+
+
+#: Feature packages whose ``views.bp`` blueprint the portal serves, in registration order.
+FEATURES = (
+    "home", "auth", "enterprises", "workers", "imports", "api", "passes", "selfservice", "verify", "jobs",
+    "dashboard",
+)
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for feature in FEATURES:
+        views = importlib.import_module(f"portal.{feature}.views")
+        app.register_blueprint(views.bp)
+        for extra in getattr(views, "extra_blueprints", ()):
+            app.register_blueprint(extra)
+
+
+def _register_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

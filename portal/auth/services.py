@@ -1,0 +1,74 @@
+"""Accounts: create, authenticate."""
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy.orm import Session
+
+from portal.auth.models import Role, User
+from portal.clock import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash, so that an unknown email costs the same time as a wrong password."""
+    return generate_password_hash("no such account")
+
+
+class AccountError(ValueError):
+    """Raised with a user-facing message when an account cannot be created."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(session: Session, *, email: str, password: str, full_name: str, role: Role | str,
+                enterprise=None, unit=None, phone: str | None = None) -> User:
+    """Add a user to ``session`` (not committed); raise AccountError on a taken email or a weak password."""
+    role = Role(role)
+    email = normalise_email(email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountError("email already registered")
+    if role is Role.HR and enterprise is None:
+        raise AccountError("an HR account needs an enterprise")
+    if role is Role.OFFICIAL and unit is None:
+        raise AccountError("an official needs a unit")
+    user = User(email=email, full_name=full_name.strip(), role=role.value, phone=phone,
+                enterprise=enterprise if role is Role.HR else None,
+                unit=unit if role is Role.OFFICIAL else None)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """Return the enabled user with these credentials, else None (in the same time either way)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def load_user(session: Session, user_id: str) -> User | None:
+    """Resolve Flask-Login's stored id ("<id>:<session_version>")."""
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        uid, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = session.get(User, uid)
+    if user is None or user.session_version != version:
+        return None
+    return user

@@ -1,0 +1,113 @@
+"""Configuration: defaults, environment variables, and the checks production insists on."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# Known placeholder values that must never sign a production session.
+INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "changeme", "secret", "development"})
+
+
+class ConfigError(RuntimeError):
+    """Raised when the portal refuses to start with the given configuration."""
+
+
+def default_config(instance_path: str) -> dict:
+    """Return the embedded defaults: SQLite in the instance folder, in-process jobs, memory rate limits."""
+    instance = Path(instance_path)
+    return {
+        "PORTAL_ENV": "development",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "PORTAL_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "PORTAL_DISABLED_PLUGINS": (),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": False,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "portal",
+        "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "REDIS_URL": None,
+        "SIGNING_KEY_DIR": str(instance / "keys"),
+        "PASS_CACHE_DIR": str(instance / "pass-cache"),
+        "JOB_OUTPUT_DIR": str(instance / "jobs"),
+        "PUBLIC_BASE_URL": None,
+    }
+
+
+def config_from_environment(environ: os._Environ | dict) -> dict:
+    """Read the settings an operator may give through the environment."""
+    config: dict = {}
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("SECRET_KEY") is not None:
+        config["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("PORTAL_ENV"):
+        config["PORTAL_ENV"] = environ["PORTAL_ENV"]
+    if environ.get("REDIS_URL"):
+        config["REDIS_URL"] = environ["REDIS_URL"]
+        config["RATELIMIT_STORAGE_URI"] = environ["REDIS_URL"]
+    if environ.get("PORTAL_DISABLED_PLUGINS"):
+        config["PORTAL_DISABLED_PLUGINS"] = tuple(
+            name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
+        )
+    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "JOB_OUTPUT_DIR", "PUBLIC_BASE_URL"):
+        if environ.get(key):
+            config[key] = environ[key]
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Make PostgreSQL URLs use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def finalise(config: dict, instance_path: str) -> None:
+    """Apply the rules that depend on the environment; refuse an unsafe production setup."""
+    production = config.get("PORTAL_ENV") == "production"
+    secret = config.get("SECRET_KEY")
+    if production:
+        if not secret or secret in INSECURE_SECRET_KEYS or len(secret) < 32:
+            raise ConfigError(
+                "Refusing to start in production without a strong SECRET_KEY "
+                "(set SECRET_KEY to at least 32 random characters)."
+            )
+        for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            config[key] = True
+    elif not secret:
+        config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("pool_pre_ping", True)
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return this installation's own secret key, created on first run, kept outside the repository."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,195 @@
+"""Demo data: the five units, enterprises in every state, workers with varied vaccination status, logins."""
+from __future__ import annotations
+
+import random
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum.vn import mst
+
+from portal.auth.models import Role, User
+from portal.auth.services import create_user
+from portal.clock import local_today
+from portal.enterprises.models import Enterprise, EnterpriseStatus
+from portal.plugins.registry import UnitRegistry, fold
+from portal.units.services import sync_units
+from portal.workers.identity import make_cccd
+from portal.workers.models import VaccineDose, Worker
+
+DEMO_DOMAIN = "demo.thexanh.vn"
+ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương"]
+MIDDLE_M = ["Văn", "Minh", "Hữu", "Đức", "Thành", "Quốc", "Hoàng", "Tấn"]
+MIDDLE_F = ["Thị", "Ngọc", "Thu", "Mỹ", "Kim", "Thanh", "Bảo", "Hồng"]
+GIVEN_M = ["An", "Bình", "Cường", "Dũng", "Hùng", "Khoa", "Long", "Nam", "Phúc", "Quang", "Sơn", "Tài", "Trí", "Vinh"]
+GIVEN_F = ["Anh", "Châu", "Diệp", "Hà", "Hương", "Lan", "Linh", "Mai", "Nga", "Oanh", "Phương", "Thảo", "Trang", "Uyên"]
+DISTRICT_WARDS = {
+    "Quận 7": ["Tân Thuận Đông", "Tân Thuận Tây", "Tân Kiểng", "Tân Hưng", "Bình Thuận", "Tân Quy", "Phú Thuận",
+               "Tân Phú", "Tân Phong", "Phú Mỹ"],
+    "Huyện Nhà Bè": ["Phước Kiển", "Nhơn Đức", "Hiệp Phước", "Long Thới"],
+    "Quận 8": ["Phường 1", "Phường 4", "Phường 16"],
+    "Huyện Củ Chi": ["Tân Thông Hội", "Tân Phú Trung", "Phước Vĩnh An", "Thị trấn Củ Chi"],
+    "Huyện Cần Giờ": ["Cần Thạnh", "Long Hòa", "Bình Khánh", "An Thới Đông"],
+    "Thành phố Thủ Đức": ["Linh Trung", "Tân Phú", "Hiệp Phú", "Long Thạnh Mỹ"],
+}
+UNIT_HOME = {
+    "district7": ("Quận 7", "Nguyễn Văn Linh"),
+    "cugi": ("Huyện Củ Chi", "Tỉnh lộ 8"),
+    "cangio": ("Huyện Cần Giờ", "Rừng Sác"),
+    "industrial_zones": ("Quận 7", "Huỳnh Tấn Phát"),
+    "hitech_park": ("Thành phố Thủ Đức", "Xa lộ Hà Nội"),
+}
+ENTERPRISE_NAMES = [
+    "Công ty TNHH Thực phẩm Sài Gòn Xanh", "Công ty CP Phân phối Nam Sông Hậu", "Công ty TNHH Dược phẩm Phú Mỹ",
+    "Công ty CP Nông sản Đồng Xanh", "Hợp tác xã Rau sạch Tân Phú Trung", "Công ty TNHH Du lịch Rừng Sác",
+    "Công ty CP Thủy sản Cần Thạnh", "Công ty TNHH Điện tử Linh Trung", "Công ty CP Bao bì Tân Thuận",
+    "Công ty TNHH Kỹ thuật Cao Sài Gòn", "Công ty CP Logistics Hiệp Phước", "Công ty TNHH Vật tư Nông nghiệp Củ Chi",
+]
+# Vaccination profiles, drawn with these weights, relative to today.
+PROFILES = [("full", 45), ("waiting", 10), ("one_dose", 12), ("none", 10), ("recovered", 10),
+            ("recovery_expired", 3), ("janssen", 4), ("abdala_two", 4), ("missing_date", 2)]
+
+
+@dataclass
+class Login:
+    role: str
+    email: str
+    password: str
+    label: str
+
+
+def _ascii_slug(text: str) -> str:
+    return "".join(c for c in fold(text) if c.isalnum())
+
+
+def _person(rng: random.Random) -> tuple[str, str, date]:
+    sex = rng.choice("MF")
+    middle, given = (MIDDLE_M, GIVEN_M) if sex == "M" else (MIDDLE_F, GIVEN_F)
+    name = f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}"
+    born = date(rng.randint(1965, 2002), rng.randint(1, 12), rng.randint(1, 28))
+    return unicodedata.normalize("NFC", name), sex, born
+
+
+def _tax_code(rng: random.Random) -> str:
+    body = f"03{rng.randint(1_000_000, 9_999_999):07d}"
+    return body + mst.calc_check_digit(body)
+
+
+def _doses(rng: random.Random, profile: str, today: date) -> tuple[list[tuple[str | None, date | None]], date | None]:
+    """Return (doses as (product, date), recovered_on) for a profile."""
+    product = rng.choice(["astrazeneca", "pfizer", "moderna", "verocell", "sputnikv"])
+    if profile == "full":
+        second = today - timedelta(days=rng.randint(15, 90))
+        return [(product, second - timedelta(days=rng.randint(28, 84))), (product, second)], None
+    if profile == "waiting":
+        second = today - timedelta(days=rng.randint(1, 12))
+        return [(product, second - timedelta(days=30)), (product, second)], None
+    if profile == "one_dose":
+        return [(product, today - timedelta(days=rng.randint(5, 60)))], None
+    if profile == "recovered":
+        return [], today - timedelta(days=rng.randint(20, 170))
+    if profile == "recovery_expired":
+        return [], today - timedelta(days=rng.randint(190, 260))
+    if profile == "janssen":
+        return [("janssen", today - timedelta(days=rng.randint(20, 60)))], None
+    if profile == "abdala_two":
+        first = today - timedelta(days=rng.randint(30, 60))
+        return [("abdala", first), ("abdala", first + timedelta(days=14))], None
+    if profile == "missing_date":
+        return [(product, today - timedelta(days=60)), (product, None)], None
+    return [], None
+
+
+def _worker(rng: random.Random, enterprise: Enterprise, unit_code: str, serial: int, today: date,
+            shifts: list[str]) -> Worker:
+    name, sex, born = _person(rng)
+    district = rng.choice(list(DISTRICT_WARDS)) if rng.random() < 0.3 else UNIT_HOME.get(unit_code, ("Quận 7", ""))[0]
+    profile = rng.choices([p for p, _w in PROFILES], weights=[w for _p, w in PROFILES])[0]
+    doses, recovered = _doses(rng, profile, today)
+    worker = Worker(
+        enterprise=enterprise, full_name=name, name_key=fold(name), date_of_birth=born, sex=sex,
+        citizen_id=make_cccd(79, born, sex, serial), phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+        home_address=f"{rng.randint(1, 500)}/{rng.randint(1, 99)} {rng.choice(['Nguyễn Thị Thập', 'Lê Văn Lương', 'Huỳnh Tấn Phát', 'Tỉnh lộ 15', 'Rừng Sác'])}",
+        home_ward=rng.choice(DISTRICT_WARDS.get(district, ["Phường 1"])), home_district=district,
+        job_title=rng.choice(["Công nhân", "Kế toán", "Nhân viên kho", "Bảo vệ", "Tài xế", "Kỹ sư"]),
+        shift=rng.choice(shifts), recovered_on=recovered,
+    )
+    if rng.random() < 0.3:
+        worker.test_kind, worker.tested_on = rng.choice(["pcr", "rapid"]), today - timedelta(days=rng.randint(0, 6))
+    worker.doses = [VaccineDose(number=i, product=p, given_on=d) for i, (p, d) in enumerate(doses, start=1)]
+    return worker
+
+
+def seed(session: Session, registry: UnitRegistry, *, password: str | None = None,
+         workers_per_enterprise: int = 40, today: date | None = None, rng_seed: int = 2021) -> list[Login]:
+    """Seed demo data once, (re)set every demo account's password, and return the logins (not committed)."""
+    today = today or local_today()
+    rng = random.Random(rng_seed)
+    if session.scalar(select(User).where(User.email == ADMIN_EMAIL)) is None:
+        _seed_data(session, registry, rng, workers_per_enterprise, today)
+    logins = []
+    for user in session.scalars(select(User).where(User.email.like(f"%@{DEMO_DOMAIN}")).order_by(User.id)):
+        secret = password or secrets.token_urlsafe(9)
+        user.set_password(secret)
+        label = (user.enterprise.name if user.enterprise else user.unit.name_vi if user.unit
+                 else "Thành phố Hồ Chí Minh")
+        logins.append(Login(user.role, user.email, secret, label))
+    session.flush()
+    return logins
+
+
+def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per_enterprise: int,
+               today: date) -> None:
+    password = secrets.token_urlsafe(12)  # replaced by seed() right after
+    create_user(session, email=ADMIN_EMAIL, password=password, full_name="Quản trị Thành phố", role=Role.ADMIN)
+    units = sync_units(session, registry)
+    states = [EnterpriseStatus.APPROVED, EnterpriseStatus.APPROVED, EnterpriseStatus.PENDING,
+              EnterpriseStatus.REJECTED, EnterpriseStatus.SUSPENDED]
+    shifts = list(registry.shifts)
+    serial = 100_000
+    names = iter(ENTERPRISE_NAMES * 10)
+    for unit in units:
+        code = unit.code
+        create_user(session, email=f"canbo.{_ascii_slug(code)}@{DEMO_DOMAIN}", password=password,
+                    full_name=f"Cán bộ {unit.name_vi}", role=Role.OFFICIAL, unit=unit)
+        types = list(registry.business_types[code]) or ["other"]
+        sectors = list(registry.sectors[code]) or ["other"]
+        locations = list(registry.locations[code])
+        district, street = UNIT_HOME.get(code, ("Quận 7", "Nguyễn Văn Linh"))
+        for index, status in enumerate(states, start=1):
+            name = f"{next(names)} ({unit.short_code}-{index})"
+            enterprise = Enterprise(
+                name=name, tax_code=_tax_code(rng), address=f"{rng.randint(1, 900)} {street}",
+                ward=rng.choice(DISTRICT_WARDS.get(district, ["Phường 1"])), district=district, unit=unit,
+                business_type=types[index % len(types)], sector=sectors[index % len(sectors)],
+                location=locations[index % len(locations)] if locations else None,
+                headcount=per_enterprise + rng.randint(0, 50), contact_name=_person(rng)[0],
+                phone=f"028{rng.randint(3_000_000, 3_999_999):07d}"[:10], email=f"hr{index}.{code}@example.vn",
+                status=status.value,
+                status_reason={"rejected": "Ngành nghề không thuộc diện thí điểm",
+                               "suspended": "Tạm ngưng do phát hiện ca F0 tại nơi làm việc"}.get(status.value),
+            )
+            session.add(enterprise)
+            session.flush()
+            create_user(session, email=f"nhansu{index}.{_ascii_slug(code)}@{DEMO_DOMAIN}", password=password,
+                        full_name=f"Nhân sự {unit.short_code}-{index}", role=Role.HR, enterprise=enterprise)
+            count = per_enterprise if status in (EnterpriseStatus.APPROVED, EnterpriseStatus.SUSPENDED) \
+                else per_enterprise // 4
+            for _ in range(count):
+                serial += 1
+                session.add(_worker(rng, enterprise, code, serial, today, shifts))
+    session.flush()
+
+
+def format_logins(logins: list[Login]) -> str:
+    """Return the logins as a table for the terminal."""
+    lines = ["Demo logins (passwords are reset each time 'portal demo' runs):", ""]
+    width = max(len(login.email) for login in logins) if logins else 10
+    for login in logins:
+        lines.append(f"  {login.role:9} {login.email:{width}}  {login.password:16}  {login.label}")
+    return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""Languages: Vietnamese first, English as a switch; dd/mm/yyyy dates and 24-hour times in both."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import get_locale
+
+from portal import clock
+
+bp = Blueprint("i18n", __name__)
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Return the language chosen with the switch, else Vietnamese."""
+    wanted = request.cookies.get(LANG_COOKIE)
+    if wanted in current_app.config["LANGUAGES"]:
+        return wanted
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "vi"
+
+
+def localized(obj, attribute: str = "name") -> str:
+    """Return ``obj.<attribute>_en`` when English is chosen, else ``obj.<attribute>_vi``."""
+    suffix = "en" if current_language() == "en" else "vi"
+    return getattr(obj, f"{attribute}_{suffix}")
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Return ``target`` only when it is a path on this site (no open redirects)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch(code: str):
+    """Remember the chosen language and go back where the user was."""
+    response = redirect(safe_next(request.args.get("next"), url_for("home.index")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+def translation_directories(app, plugin_modules) -> list[str]:
+    """Return every catalog folder: the core's, each feature's, and each plugin's (when it ships one)."""
+    root = Path(app.root_path)
+    found = [root / "translations"]
+    found += sorted(path for path in root.glob("*/translations") if path.is_dir())
+    for module in plugin_modules:
+        module_file = getattr(module, "__file__", None)
+        if module_file:
+            candidate = Path(module_file).parent / "translations"
+            if candidate.is_dir():
+                found.append(candidate)
+    return [str(path) for path in found if path.is_dir()]
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.filters["date"] = clock.format_date
+    app.jinja_env.filters["datetime"] = clock.format_datetime
+    app.jinja_env.filters["time"] = clock.format_time
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["current_language"] = current_language

@@ -1,0 +1,62 @@
+"""The navigation bar: each role's links, shown only for pages the running app has."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: frozenset[str]
+
+
+def _item(endpoint: str, label, *roles: str) -> NavItem:
+    return NavItem(endpoint, label, frozenset(roles))
+
+
+NAV_ITEMS = (
+    _item("enterprises.mine", _l("My enterprise"), "hr"),
+    _item("workers.index", _l("Workers"), "hr"),
+    _item("imports.upload", _l("Import"), "hr"),
+    _item("passes.index", _l("Green cards"), "hr"),
+    _item("apitokens.index", _l("API"), "hr"),
+    _item("enterprises.queue", _l("Enterprises"), "official", "admin"),
+    _item("dashboard.index", _l("Dashboard"), "official", "admin"),
+    _item("dashboard.report", _l("Evaluation report"), "official", "admin"),
+    _item("dashboard.data_quality", _l("Data quality"), "hr", "official", "admin"),
+)
+
+#: Where each role lands after signing in (the first that the running app has).
+ROLE_HOME = {
+    "hr": ("enterprises.mine",),
+    "official": ("enterprises.queue",),
+    "admin": ("dashboard.index", "enterprises.queue"),
+}
+
+
+def nav_items(user) -> list[NavItem]:
+    """Return the links ``user`` may follow, in order."""
+    if not user.is_authenticated:
+        return []
+    views = current_app.view_functions
+    return [item for item in NAV_ITEMS if user.role in item.roles and item.endpoint in views]
+
+
+def home_endpoint(user) -> str | None:
+    """Return the endpoint of ``user``'s main page, or None when no feature provides one yet."""
+    views = current_app.view_functions
+    return next((endpoint for endpoint in ROLE_HOME.get(user.role, ()) if endpoint in views), None)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Say whether the running app has a view ``endpoint`` (templates link only to what exists)."""
+    return endpoint in current_app.view_functions
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["has_endpoint"] = has_endpoint

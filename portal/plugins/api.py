@@ -1,0 +1,82 @@
+"""The public portal API for plugin authors: everything a rule plugin may import besides its hook arguments."""
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext
+
+from portal.clock import HCMC, end_of_local_day, format_date, local_today, start_of_local_day
+from portal.plugins import ENTRY_POINT_GROUP, hookimpl
+from portal.plugins.default import (
+    DEFAULT_WINDOWS,
+    PASS_LIFETIME_MONTHS,
+    RECOVERY_WINDOW_DAYS,
+    STANDARD_SHIFTS,
+    VACCINATION_WAIT_DAYS,
+    add_months,
+    default_eligibility,
+    default_validity,
+)
+from portal.plugins.types import (
+    Admission,
+    Basis,
+    BusinessType,
+    CommuteWindow,
+    Dose,
+    Eligibility,
+    EnterpriseFacts,
+    Location,
+    NegativeTest,
+    PassFacts,
+    Sector,
+    Shift,
+    UnitDescriptor,
+    Validity,
+    WorkerFacts,
+)
+
+__all__ = [
+    "DEFAULT_WINDOWS", "ENTRY_POINT_GROUP", "HCMC", "PASS_LIFETIME_MONTHS", "RECOVERY_WINDOW_DAYS",
+    "VACCINATION_WAIT_DAYS", "Admission", "Basis", "BusinessType", "CommuteWindow", "Dose", "Eligibility",
+    "EnterpriseFacts", "Location", "NegativeTest", "PassFacts", "Sector", "Shift", "UnitDescriptor",
+    "Validity", "WorkerFacts", "add_months", "default_eligibility", "default_validity", "format_date",
+    "hookimpl", "lazy_gettext", "local_today",
+]
+
+
+
+def _shift_time(moment: time, minutes: int) -> time:
+    """Move a time of day by ``minutes``, wrapping around midnight."""
+    return (datetime.combine(date(2000, 1, 3), moment) + timedelta(minutes=minutes)).time()
+
+
+def shift_change_windows(shift: Shift, before_start: int = 60, after_start: int = 15,
+                         before_end: int = 15, after_end: int = 90) -> list[CommuteWindow]:
+    """Return a to-work window around a shift's start and a to-home window around its end (in minutes)."""
+    return [
+        CommuteWindow(_shift_time(shift.start, -before_start), _shift_time(shift.start, after_start), "to_work"),
+        CommuteWindow(_shift_time(shift.end, -before_end), _shift_time(shift.end, after_end), "to_home"),
+    ]
+
+
+__all__ += ["shift_change_windows"]
+
+
+def standard_shift(code: str | None) -> Shift | None:
+    """Return the built-in shift whose code is ``code`` (``office``, ``shift1``..``shift3``), else None.
+
+    Hooks receive a worker's shift as its code; a unit whose windows follow the shift changes looks
+    the times up here. Shifts declared by other plugins are not standard and give None.
+    """
+    return next((shift for shift in STANDARD_SHIFTS if shift.code == code), None)
+
+
+def validity_instants(validity: Validity) -> tuple[datetime, datetime]:
+    """Return the UTC instants a pass is valid between: ``[start, end)``.
+
+    ``valid_from`` and ``valid_until`` are local days, both inclusive, so a pass whose last day is D
+    is valid until D 23:59:59 in Ho Chi Minh City (16:59:59 UTC) and no longer at the next local
+    midnight, D+1 00:00 (D 17:00 UTC): UTC midnight is seven hours too late.
+    """
+    return start_of_local_day(validity.valid_from), end_of_local_day(validity.valid_until)
+
+
+__all__ += ["STANDARD_SHIFTS", "standard_shift", "validity_instants"]

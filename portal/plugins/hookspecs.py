@@ -1,0 +1,286 @@
+"""Hook specifications: everything a pilot unit's plugin may declare or decide.
+
+A *unit plugin* is a plugin that implements :func:`portal_unit`. The core asks a unit plugin only
+about its own unit: when a hook takes ``unit``, only that unit's plugin and the non-unit plugins
+(such as the built-in defaults) are called. The built-in rules answer last (``trylast``), so a
+unit's ``firstresult`` answer wins, and returning ``None`` means "use the default".
+
+Three shapes:
+
+* declarations (collecting): every answer is merged, duplicate codes stop start-up;
+* decisions (``firstresult``): the first non-``None`` answer wins;
+* events: results are ignored.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from portal.plugins import hookspec
+from portal.plugins.types import (
+    Admission,
+    BusinessType,
+    CommuteWindow,
+    Eligibility,
+    EnterpriseFacts,
+    Location,
+    PassFacts,
+    Sector,
+    Shift,
+    UnitDescriptor,
+    Validity,
+    WorkerFacts,
+)
+
+# ---------------------------------------------------------------------------
+# The unit and its declarations
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def portal_unit() -> UnitDescriptor | None:
+    """Describe the pilot unit this plugin brings.
+
+    Implement it once per unit plugin; the plugin is then asked only about this unit.
+    Two plugins declaring the same ``code`` stop start-up.
+
+    :return: the unit's descriptor, or ``None`` for a plugin that is not a unit.
+
+    Example::
+
+        @hookimpl
+        def portal_unit():
+            return UnitDescriptor(code="district7", short_code="Q7", name_vi="Quận 7",
+                                  name_en="District 7", authority_vi="UBND Quận 7",
+                                  authority_en="District 7 People's Committee")
+    """
+
+
+@hookspec
+def portal_business_types() -> list[BusinessType]:
+    """Declare the business types an enterprise of this unit may register as.
+
+    :return: a list of :class:`BusinessType`; codes must be unique within the unit.
+
+    Example::
+
+        @hookimpl
+        def portal_business_types():
+            return [BusinessType("essential_production", "Sản xuất thiết yếu", "Essential production")]
+    """
+
+
+@hookspec
+def portal_sectors() -> list[Sector]:
+    """Declare the sectors an enterprise of this unit may choose.
+
+    :return: a list of :class:`Sector`; codes must be unique within the unit.
+
+    Example::
+
+        @hookimpl
+        def portal_sectors():
+            return [Sector("food_supply", "Cung ứng lương thực, thực phẩm", "Food supply")]
+    """
+
+
+@hookspec
+def portal_locations() -> list[Location]:
+    """Declare the listed zones or parks an enterprise of this unit must be located in.
+
+    A unit that declares none does not ask enterprises for a location.
+
+    :return: a list of :class:`Location`; codes must be unique within the unit.
+
+    Example::
+
+        @hookimpl
+        def portal_locations():
+            return [Location("tan_thuan", "Khu chế xuất Tân Thuận", "Tan Thuan EPZ")]
+    """
+
+
+@hookspec
+def portal_shifts() -> list[Shift]:
+    """Declare working shifts (codes are shared by every unit).
+
+    The built-in plugin declares office hours (``office``) and three shifts (``shift1``..``shift3``).
+
+    :return: a list of :class:`Shift`; a code declared twice stops start-up.
+
+    Example::
+
+        @hookimpl
+        def portal_shifts():
+            return [Shift("night_market", "Ca chợ đêm", "Night market shift", time(1), time(7))]
+    """
+
+
+# ---------------------------------------------------------------------------
+# Decisions (first non-None answer wins; the built-in rules answer last)
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def portal_commute_windows(unit: UnitDescriptor, shift: str | None) -> list[CommuteWindow] | None:
+    """Return the daily windows a worker of ``unit`` on ``shift`` may commute in.
+
+    Stops at first non-None result. The default is 06:30–08:00 (to work) and
+    16:30–18:00 (home), whatever the shift.
+
+    :param unit: the unit the worker's enterprise belongs to.
+    :param shift: the worker's shift code, or ``None`` when unknown.
+    :return: a non-empty list of :class:`CommuteWindow`, or ``None`` to leave it to the default.
+
+    Example::
+
+        @hookimpl
+        def portal_commute_windows(unit, shift):
+            if shift == "shift3":
+                return [CommuteWindow(time(21), time(22, 15)), CommuteWindow(time(5, 45), time(7, 30), "to_home")]
+            return None
+    """
+
+
+@hookspec(firstresult=True)
+def portal_admit_enterprise(
+    unit: UnitDescriptor, enterprise: EnterpriseFacts, approved_count: int
+) -> Admission | None:
+    """Decide whether ``unit`` may approve ``enterprise`` into the pilot.
+
+    Stops at first non-None result. Called when an official approves or reinstates, inside the
+    transaction that will record the decision, so ``approved_count`` is exact. The default admits
+    an enterprise whose business type and sector the unit declared.
+
+    :param unit: the unit deciding.
+    :param enterprise: the applicant's facts.
+    :param approved_count: enterprises of this unit already approved (the applicant excluded).
+    :return: :class:`Admission`, or ``None`` to leave it to the default.
+
+    Example::
+
+        @hookimpl
+        def portal_admit_enterprise(unit, enterprise, approved_count):
+            if approved_count >= 150:
+                return Admission(False, lazy_gettext("District 7 has reached its 150 enterprises."))
+            return None
+    """
+
+
+@hookspec(firstresult=True)
+def portal_worker_eligibility(unit: UnitDescriptor, worker: WorkerFacts, on_date: date) -> Eligibility | None:
+    """Decide whether a worker of ``unit`` may hold a green card on ``on_date`` (a local date).
+
+    Stops at first non-None result. The default follows decision 3328/QĐ-BCĐ (15/9/2021):
+    fully vaccinated with the last dose at least 14 days before, or recovered within 180 days.
+    A unit that tightens the rule usually asks the default first through
+    :func:`portal.plugins.api.default_eligibility` and then adds its condition.
+
+    :param unit: the worker's unit.
+    :param worker: the worker's facts.
+    :param on_date: the local day asked about.
+    :return: :class:`Eligibility` with a translated reason, or ``None`` for the default.
+
+    Example::
+
+        @hookimpl
+        def portal_worker_eligibility(unit, worker, on_date):
+            base = api.default_eligibility(worker, on_date)
+            if base.eligible and worker.sector == "tourism" and worker.negative_test is None:
+                return Eligibility(False, Basis.TEST_REQUIRED, lazy_gettext("A negative test is required."))
+            return base
+    """
+
+
+@hookspec(firstresult=True)
+def portal_pass_validity(
+    unit: UnitDescriptor, worker: WorkerFacts, eligibility: Eligibility, issued_on: date
+) -> Validity | None:
+    """Return the local days a pass issued on ``issued_on`` is valid.
+
+    Stops at first non-None result. The default: six months from ``issued_on``, never past
+    ``eligibility.until`` (the end of a recovery window or of a test's validity).
+
+    :param unit: the worker's unit.
+    :param worker: the worker's facts.
+    :param eligibility: the (eligible) answer the pass is issued on.
+    :param issued_on: the local day of issue.
+    :return: :class:`Validity`, or ``None`` for the default.
+
+    Example::
+
+        @hookimpl
+        def portal_pass_validity(unit, worker, eligibility, issued_on):
+            return Validity(issued_on, min(issued_on + timedelta(days=30), eligibility.until or date.max))
+    """
+
+
+# ---------------------------------------------------------------------------
+# Printing
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def portal_pass_extra_lines(unit: UnitDescriptor, pass_: PassFacts) -> list[str]:
+    """Return extra lines the unit prints on its passes (plain text, escaped by the core).
+
+    :param unit: the pass's unit.
+    :param pass_: the pass being printed.
+    :return: a list of short strings (collected from every plugin asked, in call order).
+
+    Example::
+
+        @hookimpl
+        def portal_pass_extra_lines(unit, pass_):
+            return ["Chỉ đi trên địa bàn huyện Cần Giờ"]
+    """
+
+
+# ---------------------------------------------------------------------------
+# Events (results ignored)
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def portal_enterprise_approved(unit: UnitDescriptor, enterprise: EnterpriseFacts) -> None:
+    """Hear that an official of ``unit`` approved ``enterprise`` (after the commit).
+
+    :param unit: the approving unit.
+    :param enterprise: the approved enterprise.
+
+    Example::
+
+        @hookimpl
+        def portal_enterprise_approved(unit, enterprise):
+            log.info("approved %s", enterprise.tax_code)
+    """
+
+
+@hookspec
+def portal_pass_issued(unit: UnitDescriptor, pass_: PassFacts) -> None:
+    """Hear that a pass (or a new version of one) was issued (after the commit).
+
+    :param unit: the pass's unit.
+    :param pass_: the issued pass.
+
+    Example::
+
+        @hookimpl
+        def portal_pass_issued(unit, pass_):
+            metrics.incr("passes_issued", tags={"unit": unit.code})
+    """
+
+
+@hookspec
+def portal_pass_revoked(unit: UnitDescriptor, pass_: PassFacts, reason: str) -> None:
+    """Hear that a pass was revoked (after the commit).
+
+    :param unit: the pass's unit.
+    :param pass_: the revoked pass.
+    :param reason: the revocation reason as entered.
+
+    Example::
+
+        @hookimpl
+        def portal_pass_revoked(unit, pass_, reason):
+            log.info("revoked %s: %s", pass_.serial, reason)
+    """

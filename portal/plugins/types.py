@@ -1,0 +1,207 @@
+"""The small frozen values that plugins and the core hand each other.
+
+Plugins never see ORM objects: they receive these facts and answer with these decisions,
+so a rule can be tested without a database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import Enum
+
+
+# ---------------------------------------------------------------------------
+# Declarations
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UnitDescriptor:
+    """Who a pilot unit is.
+
+    ``code`` is short, lowercase and stable (it is stored and printed in QR tokens).
+    ``short_code`` (2-4 capitals) prefixes pass serials.
+    """
+
+    code: str
+    short_code: str
+    name_vi: str
+    name_en: str
+    authority_vi: str
+    authority_en: str
+    travel_note_vi: str = ""
+    travel_note_en: str = ""
+
+
+@dataclass(frozen=True)
+class BusinessType:
+    """A kind of business a unit admits, such as essential production."""
+
+    code: str
+    name_vi: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Sector:
+    """An economic sector an enterprise declares, such as food supply."""
+
+    code: str
+    name_vi: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Location:
+    """A listed premises (export-processing zone, industrial zone, park) an enterprise must be inside."""
+
+    code: str
+    name_vi: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A named working shift; ``end`` before ``start`` means it crosses midnight."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    start: time
+    end: time
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommuteWindow:
+    """A daily window, in HCMC local time, during which a pass holder may travel.
+
+    Both ends are inclusive to the second: 06:30:00–08:00:00 admits 08:00:00 and refuses 08:00:01.
+    ``end`` before ``start`` means the window crosses midnight.
+    """
+
+    start: time
+    end: time
+    direction: str = "to_work"  # "to_work" (home → workplace) or "to_home"
+
+    def contains(self, moment: time) -> bool:
+        """Say whether a local time of day (to the second) falls inside the window."""
+        moment = moment.replace(microsecond=0)
+        if self.start <= self.end:
+            return self.start <= moment <= self.end
+        return moment >= self.start or moment <= self.end
+
+    def label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+# ---------------------------------------------------------------------------
+# Facts given to rules
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dose:
+    """One vaccine dose as registered: ``doses_required`` is the product's primary series length."""
+
+    number: int
+    product: str
+    product_name: str
+    doses_required: int
+    given_on: date | None
+
+
+@dataclass(frozen=True)
+class NegativeTest:
+    """A worker's latest negative test: ``kind`` is "pcr" or "rapid"."""
+
+    kind: str
+    taken_on: date
+
+
+@dataclass(frozen=True)
+class WorkerFacts:
+    """What a rule may know about a worker (no names, no ID numbers)."""
+
+    date_of_birth: date | None
+    sex: str | None
+    shift: str | None
+    job_title: str
+    doses: tuple[Dose, ...] = ()
+    recovered_on: date | None = None
+    negative_test: NegativeTest | None = None
+    sector: str | None = None
+    business_type: str | None = None
+
+
+@dataclass(frozen=True)
+class EnterpriseFacts:
+    """What an admission rule may know about an enterprise applying to a unit."""
+
+    tax_code: str
+    business_type: str
+    sector: str
+    location: str | None
+    ward: str
+    district: str
+
+
+# ---------------------------------------------------------------------------
+# Decisions returned by rules
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Admission:
+    """Whether a unit admits an enterprise; ``reason`` is shown to officials and HR when refused."""
+
+    admitted: bool
+    reason: str = ""
+
+
+class Basis(str, Enum):
+    """Why a worker is or is not eligible; the dashboard groups refusals by these."""
+
+    VACCINATED = "vaccinated"
+    RECOVERED = "recovered"
+    NOT_VACCINATED = "not_vaccinated"
+    PARTIALLY_VACCINATED = "partially_vaccinated"
+    WAITING_PERIOD = "waiting_period"
+    RECOVERY_EXPIRED = "recovery_expired"
+    TEST_REQUIRED = "test_required"
+    MISSING_DATA = "missing_data"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """A rule's answer for one worker on one day.
+
+    ``reason`` is a translated (lazy) string shown to HR. ``since`` is the first day eligible
+    (or, when not yet eligible, the day the worker will become eligible if nothing changes);
+    ``until`` is the last day the basis holds (inclusive), or None when open-ended.
+    """
+
+    eligible: bool
+    basis: Basis
+    reason: str
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Validity:
+    """The local days a pass is valid, both inclusive."""
+
+    valid_from: date
+    valid_until: date
+
+
+@dataclass(frozen=True)
+class PassFacts:
+    """What an event or pass-printing hook may know about a pass."""
+
+    serial: str
+    version: int
+    unit: str
+    enterprise_tax_code: str
+    valid_from: date
+    valid_until: date
+    windows: tuple[CommuteWindow, ...] = field(default_factory=tuple)

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("selfservice", __name__, template_folder="templates")

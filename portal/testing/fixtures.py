@@ -1,0 +1,249 @@
+"""Pytest fixtures for the portal and its plugins (loaded by the root ``conftest.py``).
+
+* ``app`` – a portal on a real database: SQLite in a temporary folder, or the PostgreSQL server
+  named by ``PORTAL_TEST_DATABASE_URL``; Redis for rate limits when ``PORTAL_TEST_REDIS_URL`` is set.
+  Every test starts with empty tables.
+* ``client`` – a test client; ``client.submit(url, data)`` posts a form with its CSRF token.
+* ``runner`` – the CLI runner.
+* ``auth`` – ``auth.login(user)`` / ``auth.logout()``.
+* ``world`` – one of each role: HR of enterprise A (District 7) and of B (Củ Chi), an official of
+  each unit, a city admin, and a worker of A.
+* ``pm`` – a fresh plugin manager (built-in rules plus installed unit plugins), outside any app.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+TEST_PASSWORD = "correct-horse-battery"
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if url:
+        from portal.config import normalise_database_url
+
+        return normalise_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Create the schema once per session (dropping what an earlier run left on PostgreSQL)."""
+    from portal import create_app
+    from portal.extensions import db
+
+    url = test_database_url(tmp_path_factory)
+    app = create_app(_test_config(url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        db.drop_all()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _test_config(url: str, instance_path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "SIGNING_KEY_DIR": str(instance_path / "keys"),
+        "PASS_CACHE_DIR": str(instance_path / "pass-cache"),
+        "JOB_OUTPUT_DIR": str(instance_path / "jobs"),
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "SERVER_NAME": None,
+    }
+    redis_url = os.environ.get("PORTAL_TEST_REDIS_URL")
+    if redis_url:
+        config["RATELIMIT_STORAGE_URI"] = redis_url
+        config["REDIS_URL"] = redis_url
+    config.update(overrides)
+    return config
+
+
+def _empty_tables(engine) -> None:
+    from portal.extensions import db
+
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    """The configuration ``app`` is built with; override keys in a test module's own fixture."""
+    return _test_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_config):
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app(app_config)
+    with app.app_context():
+        _empty_tables(db.engine)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables(db.engine)
+        db.engine.dispose()
+
+
+class PortalClient(FlaskClient):
+    """A test client that can post forms the way a browser does, CSRF token included."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/").get_data(as_text=True)
+        match = _CSRF_META.search(page)
+        assert match, "the base template must carry <meta name='csrf-token'>"
+        return match.group(1)
+
+    def submit(self, url: str, data: dict | None = None, **kwargs):
+        """POST ``data`` as a form with a valid CSRF token."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = PortalClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_email, password: str = TEST_PASSWORD, follow_redirects: bool = False):
+        email = getattr(user_or_email, "email", user_or_email)
+        return self._client.submit("/login", {"email": email, "password": password},
+                                   follow_redirects=follow_redirects)
+
+    def logout(self):
+        return self._client.submit("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def pm():
+    """A fresh plugin manager: the built-in rules and the installed unit plugins."""
+    from portal.plugins.manager import build_plugin_manager
+
+    return build_plugin_manager()
+
+
+@dataclass
+class World:
+    """One of each role, as plain ids and emails (safe to use across app contexts)."""
+
+    unit_x: str
+    unit_y: str
+    enterprise_a: int
+    enterprise_b: int
+    hr_a: str
+    hr_b: str
+    official_x: str
+    official_y: str
+    admin: str
+    worker_a: int
+    worker_b: int
+
+
+def make_enterprise(session, registry, unit_code: str, name: str, tax_code: str, status: str = "approved"):
+    """Add an enterprise of ``unit_code`` using the first business type, sector and location it declares."""
+    from portal.enterprises.models import Enterprise
+    from portal.units.services import unit_row
+
+    unit = unit_row(session, registry, unit_code)
+    locations = list(registry.locations[unit_code])
+    enterprise = Enterprise(
+        name=name, tax_code=tax_code, address="12 Nguyễn Văn Linh", ward="Tân Phong", district="Quận 7",
+        unit=unit, business_type=next(iter(registry.business_types[unit_code])),
+        sector=next(iter(registry.sectors[unit_code])), location=locations[0] if locations else None,
+        headcount=50, contact_name="Lê Thị Hoa", phone="0283775000", email="hr@example.vn", status=status,
+    )
+    session.add(enterprise)
+    session.flush()
+    return enterprise
+
+
+def make_worker(session, enterprise, *, citizen_id: str, name: str = "Nguyễn Văn An", sex: str = "M",
+                born: date = date(1990, 5, 17), doses=(), recovered_on=None, shift: str = "office"):
+    """Add a worker; ``doses`` is a sequence of (product code, date)."""
+    from portal.plugins.registry import fold
+    from portal.workers.models import VaccineDose, Worker
+
+    worker = Worker(enterprise=enterprise, full_name=name, name_key=fold(name), date_of_birth=born, sex=sex,
+                    citizen_id=citizen_id, phone="0909123456", home_address="45 Lê Văn Lương",
+                    home_ward="Tân Hưng", home_district="Quận 7", job_title="Công nhân", shift=shift,
+                    recovered_on=recovered_on)
+    worker.doses = [VaccineDose(number=i, product=p, given_on=d) for i, (p, d) in enumerate(doses, start=1)]
+    session.add(worker)
+    session.flush()
+    return worker
+
+
+@pytest.fixture
+def world(app) -> World:
+    from portal.auth.models import Role
+    from portal.auth.services import create_user
+    from portal.clock import local_today
+    from portal.extensions import db
+    from portal.units.services import unit_row
+
+    registry = app.extensions["portal.plugins"].registry
+    today = local_today()
+    with app.app_context():
+        session = db.session
+        a = make_enterprise(session, registry, "district7", "Công ty TNHH Ánh Dương", "0301234562")
+        b = make_enterprise(session, registry, "cugi", "Hợp tác xã Bình Minh", "0312345673")
+        users = {
+            "hr_a": create_user(session, email="hr.a@example.vn", password=TEST_PASSWORD, full_name="Trần Thị Hạnh",
+                                role=Role.HR, enterprise=a),
+            "hr_b": create_user(session, email="hr.b@example.vn", password=TEST_PASSWORD, full_name="Phạm Văn Bình",
+                                role=Role.HR, enterprise=b),
+            "official_x": create_user(session, email="canbo.q7@example.vn", password=TEST_PASSWORD,
+                                      full_name="Lê Văn Quận", role=Role.OFFICIAL,
+                                      unit=unit_row(session, registry, "district7")),
+            "official_y": create_user(session, email="canbo.cuchi@example.vn", password=TEST_PASSWORD,
+                                      full_name="Võ Thị Chi", role=Role.OFFICIAL,
+                                      unit=unit_row(session, registry, "cugi")),
+            "admin": create_user(session, email="admin@example.vn", password=TEST_PASSWORD,
+                                 full_name="Quản Trị Viên", role=Role.ADMIN),
+        }
+        worker_a = make_worker(session, a, citizen_id="079090001234", name="Nguyễn Văn An",
+                               doses=[("astrazeneca", today - timedelta(days=60)),
+                                      ("astrazeneca", today - timedelta(days=30))])
+        worker_b = make_worker(session, b, citizen_id="079190004321", name="Đỗ Thị Bích", sex="F",
+                               doses=[("pfizer", today - timedelta(days=50)), ("pfizer", today - timedelta(days=20))])
+        session.commit()
+        return World(unit_x="district7", unit_y="cugi", enterprise_a=a.id, enterprise_b=b.id,
+                     worker_a=worker_a.id, worker_b=worker_b.id,
+                     **{key: user.email for key, user in users.items()})

@@ -1,0 +1,41 @@
+"""Turn a stored worker into the facts a unit's rules see, and ask those rules."""
+from __future__ import annotations
+
+from datetime import date
+
+from portal.plugins.registry import UnitRegistry
+from portal.plugins.types import Dose, Eligibility, NegativeTest, WorkerFacts
+from portal.workers.models import Worker
+from portal.workers.vaccines import BY_CODE
+
+
+def worker_facts(worker: Worker) -> WorkerFacts:
+    """Return what the rules may know about ``worker`` (its enterprise gives sector and business type)."""
+    doses = []
+    for dose in worker.doses:
+        vaccine = BY_CODE.get(dose.product or "")
+        doses.append(Dose(
+            number=dose.number,
+            product=vaccine.code if vaccine else "",
+            product_name=vaccine.name if vaccine else (dose.product or ""),
+            doses_required=vaccine.doses_required if vaccine else 2,
+            given_on=dose.given_on,
+        ))
+    test = NegativeTest(worker.test_kind or "pcr", worker.tested_on) if worker.tested_on else None
+    enterprise = worker.enterprise
+    return WorkerFacts(
+        date_of_birth=worker.date_of_birth,
+        sex=worker.sex,
+        shift=worker.shift,
+        job_title=worker.job_title or "",
+        doses=tuple(doses),
+        recovered_on=worker.recovered_on,
+        negative_test=test,
+        sector=enterprise.sector if enterprise else None,
+        business_type=enterprise.business_type if enterprise else None,
+    )
+
+
+def evaluate(registry: UnitRegistry, worker: Worker, on_date: date) -> Eligibility:
+    """Ask the worker's unit whether ``worker`` is eligible on the local day ``on_date``."""
+    return registry.eligibility(worker.enterprise.unit.code, worker_facts(worker), on_date)
