@@ -40,10 +40,10 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import db as dbmod, errors, i18n, navigation, security
-    from portal.extensions import csrf, db, limiter, login_manager, migrate
-
     import portal.models  # noqa: F401  (every table in the metadata, for migrations and tests)
+    from portal import db as dbmod
+    from portal import errors, i18n, navigation, security
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():

@@ -90,7 +90,7 @@ def users_create(role, email, full_name, unit_code, tax_code, password) -> None:
         try:
             unit = unit_row(db.session, current_app.extensions["portal.plugins"].registry, unit_code)
         except KeyError:
-            raise click.UsageError(f"no installed plugin brings unit {unit_code!r} (see 'portal units list')")
+            raise click.UsageError(f"no installed plugin brings unit {unit_code!r} (see 'portal units list')") from None
     if role == "hr":
         if not tax_code:
             raise click.UsageError("--tax-code is required for HR staff")
@@ -101,7 +101,7 @@ def users_create(role, email, full_name, unit_code, tax_code, password) -> None:
         user = create_user(db.session, email=email, password=password, full_name=full_name, role=role,
                            unit=unit, enterprise=enterprise)
     except AccountError as error:
-        raise click.UsageError(str(error))
+        raise click.UsageError(str(error)) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email}.")
 

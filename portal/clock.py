@@ -1,7 +1,7 @@
 """Time in the portal: stored in UTC, shown and reasoned about in Asia/Ho_Chi_Minh."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 HCMC = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -11,7 +11,7 @@ TIME_FORMAT = "%H:%M"
 
 def utcnow() -> datetime:
     """Return the current instant as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local(instant: datetime) -> datetime:
@@ -28,7 +28,7 @@ def local_today(now: datetime | None = None) -> date:
 
 def start_of_local_day(day: date) -> datetime:
     """Return the UTC instant at which ``day`` begins in Ho Chi Minh City."""
-    return datetime.combine(day, time.min, tzinfo=HCMC).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=HCMC).astimezone(UTC)
 
 
 def end_of_local_day(day: date) -> datetime:

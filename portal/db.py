@@ -1,7 +1,7 @@
 """Column types and engine settings shared by every model."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
@@ -22,7 +22,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use portal.clock.utcnow()")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -31,8 +31,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -58,4 +58,4 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 def utc(dt: datetime) -> datetime:
     """Return ``dt`` as an aware UTC datetime."""
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)

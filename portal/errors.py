@@ -34,7 +34,9 @@ def render_error(code: int, message: str | None = None):
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        return render_error(400, _("Your form expired or was sent from another site. Please reload the page and try again."))
+        return render_error(
+            400, _("Your form expired or was sent from another site. Please reload the page and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

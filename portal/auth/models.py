@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal.clock import utcnow
 from portal.db import UTCDateTime
 from portal.extensions import db
+
+
+def password_hash_method() -> str:
+    """Return the configured hashing method (scrypt unless the test suite asks for a cheaper one)."""
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
 
 
 class Role(str, Enum):
@@ -50,7 +56,7 @@ class User(UserMixin, db.Model):
     unit = relationship("PilotUnit")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
         self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:

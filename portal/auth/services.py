@@ -4,19 +4,19 @@ from __future__ import annotations
 from functools import cache
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.auth.models import Role, User
+from portal.auth.models import Role, User, password_hash_method
 from portal.clock import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 
 
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """A real hash, so that an unknown email costs the same time as a wrong password."""
-    return generate_password_hash("no such account")
+    return generate_password_hash("no such account", method=method)
 
 
 class AccountError(ValueError):
@@ -53,7 +53,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     """Return the enabled user with these credentials, else None (in the same time either way)."""
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(password_hash_method()), password)
         return None
     if not user.check_password(password) or not user.is_active:
         return None

@@ -8,14 +8,10 @@ from collections.abc import Iterable
 import pluggy
 
 from portal.plugins import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
-from portal.plugins.registry import UnitRegistry
+from portal.plugins.registry import PluginError, UnitRegistry
 
 #: The name under which the built-in rules are registered; it cannot be disabled.
 DEFAULT_PLUGIN_NAME = "portal.defaults"
-
-
-class PluginError(RuntimeError):
-    """Raised at start-up when the installed plugins are inconsistent."""
 
 
 class PortalPluginManager(pluggy.PluginManager):
@@ -45,13 +41,14 @@ class PortalPluginManager(pluggy.PluginManager):
 
     def check(self) -> None:
         """Stop start-up on a hookimpl that matches no hookspec (usually a misspelling)."""
-        known = [name for name in dir(self.hook) if name.startswith("portal_")]
-        for name in dir(self.hook):
-            caller = getattr(self.hook, name)
-            if not isinstance(caller, pluggy.HookCaller) or caller.spec is not None:
+        callers = {name: getattr(self.hook, name) for name in dir(self.hook)}
+        callers = {name: caller for name, caller in callers.items() if isinstance(caller, pluggy.HookCaller)}
+        known = [name for name, caller in callers.items() if caller.spec is not None]
+        for name, caller in callers.items():
+            if caller.spec is not None:
                 continue
             for impl in caller.get_hookimpls():
-                if impl.hookimpl_opts.get("optionalhook"):
+                if impl.optionalhook:
                     continue
                 suggestion = difflib.get_close_matches(name, known, n=1)
                 hint = f" Did you mean {suggestion[0]!r}?" if suggestion else ""
@@ -78,13 +75,18 @@ def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable = ()) -> 
     pm.register(default, name=DEFAULT_PLUGIN_NAME)
     for name in disabled:
         pm.set_blocked(name)
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    for plugin in extra:
-        if isinstance(plugin, str):
-            plugin = importlib.import_module(plugin)
-        if pm.is_registered(plugin):
-            continue
-        pm.register(plugin)
+    try:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        for plugin in extra:
+            if isinstance(plugin, str):
+                plugin = importlib.import_module(plugin)
+            if not pm.is_registered(plugin):
+                pm.register(plugin)
+    except pluggy.PluginValidationError as error:
+        # A hookimpl whose arguments the hookspec does not have, for instance.
+        name = getattr(error.plugin, "__name__", repr(error.plugin))
+        detail = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        raise PluginError(f"Plugin {name!r} is not valid: {detail}") from error
     pm.check()
     pm.registry  # noqa: B018  (build now so duplicate codes stop start-up, not a checkpoint)
     return pm

@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from portal.plugins.manager import PortalPluginManager
 
 
-class DuplicateDeclaration(RuntimeError):
+class PluginError(RuntimeError):
+    """Raised at start-up when the installed plugins are inconsistent."""
+
+
+class DuplicateDeclaration(PluginError):
     """Raised when two declarations share a code where codes must be unique."""
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import Enum
 
-
 # ---------------------------------------------------------------------------
 # Declarations
 # ---------------------------------------------------------------------------

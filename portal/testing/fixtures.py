@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 TEST_PASSWORD = "correct-horse-battery"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -63,6 +63,8 @@ def _test_config(url: str, instance_path, **overrides) -> dict:
         "PASS_CACHE_DIR": str(instance_path / "pass-cache"),
         "JOB_OUTPUT_DIR": str(instance_path / "jobs"),
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        # scrypt costs ~0.3 s a hash here; the suite hashes thousands (production keeps scrypt).
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
     }
     redis_url = os.environ.get("PORTAL_TEST_REDIS_URL")

@@ -1,0 +1,106 @@
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.auth.models import User
+from portal.enterprises.models import Enterprise
+from portal.extensions import db
+from portal.units.models import PilotUnit
+from portal.workers.facts import evaluate
+from portal.workers.models import Worker
+
+
+@pytest.mark.parametrize("args, role", [
+    (["--role", "admin"], "admin"),
+    (["--role", "official", "--unit", "cangio"], "official"),
+])
+def test_users_create_any_role(app, runner, args, role):
+    result = runner.invoke(args=["users", "create", "--email", "New.User@Example.vn", "--name", "Người Dùng Mới",
+                                 "--password", "a-long-password", *args])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "new.user@example.vn"))
+        assert user.role == role and user.check_password("a-long-password")
+        if role == "official":
+            assert user.unit.code == "cangio" and user.unit.name_vi == "Huyện Cần Giờ"
+
+
+def test_users_create_hr_needs_an_existing_enterprise(app, runner, world):
+    missing = runner.invoke(args=["users", "create", "--role", "hr", "--email", "x@example.vn", "--name", "X",
+                                  "--tax-code", "0309876547", "--password", "a-long-password"])
+    assert missing.exit_code != 0 and "no enterprise" in missing.output
+    ok = runner.invoke(args=["users", "create", "--role", "hr", "--email", "x@example.vn", "--name", "X",
+                             "--tax-code", "0301234562", "--password", "a-long-password"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_users_create_refuses_weak_passwords_unknown_units_and_taken_emails(runner, world):
+    weak = runner.invoke(args=["users", "create", "--role", "admin", "--email", "a@b.vn", "--name", "A",
+                               "--password", "short"])
+    assert weak.exit_code != 0 and "at least 10" in weak.output
+    unknown = runner.invoke(args=["users", "create", "--role", "official", "--unit", "district99",
+                                  "--email", "a@b.vn", "--name", "A", "--password", "a-long-password"])
+    assert unknown.exit_code != 0 and "district99" in unknown.output
+    taken = runner.invoke(args=["users", "create", "--role", "admin", "--email", world.admin, "--name", "A",
+                                "--password", "a-long-password"])
+    assert taken.exit_code != 0 and "already registered" in taken.output
+
+
+def test_units_list_shows_the_five_pilot_units(runner):
+    output = runner.invoke(args=["units", "list"]).output
+    for code in ("district7", "cugi", "cangio", "industrial_zones", "hitech_park"):
+        assert code in output
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app on an empty SQLite database, so that `portal demo` runs the real migrations."""
+    return create_app({"TESTING": True, "SECRET_KEY": "k" * 48,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+                       "SIGNING_KEY_DIR": str(tmp_path / "keys"), "PASS_CACHE_DIR": str(tmp_path / "cache"),
+                       "JOB_OUTPUT_DIR": str(tmp_path / "jobs"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+
+
+def test_demo_seeds_every_unit_state_and_role_and_prints_working_logins(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--password", "demo-password-1", "--workers", "12"])
+    assert result.exit_code == 0, result.output
+    logins = re.findall(r"^\s+(hr|official|admin)\s+(\S+@\S+)\s+(\S+)", result.output, re.M)
+    assert {role for role, _e, _p in logins} == {"hr", "official", "admin"}
+    with fresh_app.app_context():
+        registry = fresh_app.extensions["portal.plugins"].registry
+        assert db.session.scalar(select(func.count()).select_from(PilotUnit)) == 5
+        for unit in db.session.scalars(select(PilotUnit)):
+            statuses = set(db.session.scalars(select(Enterprise.status).where(Enterprise.unit_id == unit.id)))
+            assert statuses == {"pending", "approved", "rejected", "suspended"}, unit.code
+            assert db.session.scalar(select(func.count()).select_from(User).where(User.unit_id == unit.id)) == 1
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.role == "hr")) == 25
+        bases = {evaluate(registry, worker, __import__("portal").clock.local_today()).basis.value
+                 for worker in db.session.scalars(select(Worker))}
+        assert {"vaccinated", "recovered", "not_vaccinated", "partially_vaccinated", "waiting_period"} <= bases
+    client = fresh_app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    _role, email, password = next(login for login in logins if login[0] == "official")
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_demo_twice_adds_nothing_and_resets_passwords(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["demo", "--workers", "4"])
+    with fresh_app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Worker))
+    again = runner.invoke(args=["demo", "--workers", "4", "--password", "another-password"])
+    assert again.exit_code == 0 and "another-password" in again.output
+    with fresh_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Worker)) == before
+
+
+def test_demo_refuses_production(tmp_path):
+    app = create_app({"PORTAL_ENV": "production", "SECRET_KEY": "k" * 48,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0 and "production" in result.output
