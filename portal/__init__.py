@@ -51,6 +51,9 @@ def _init_extensions(app: Flask) -> None:
             dbmod.configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    # Flask-Limiter keeps the first app's key prefix on its (module-wide) instance; each app,
+    # e.g. each test's, must count under its own RATELIMIT_KEY_PREFIX.
+    limiter._key_prefix = None
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

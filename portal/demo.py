@@ -78,8 +78,11 @@ def _person(rng: random.Random) -> tuple[str, str, date]:
 
 
 def _tax_code(rng: random.Random) -> str:
-    body = f"03{rng.randint(1_000_000, 9_999_999):07d}"
-    return body + mst.calc_check_digit(body)
+    while True:
+        body = f"03{rng.randint(1_000_000, 9_999_999):07d}"
+        check = mst.calc_check_digit(body)
+        if len(check) == 1:  # a body whose check would be "10" has no valid tax code
+            return body + check
 
 
 def _doses(rng: random.Random, profile: str, today: date) -> tuple[list[tuple[str | None, date | None]], date | None]:
@@ -181,7 +184,7 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
                 business_type=types[index % len(types)], sector=sectors[index % len(sectors)],
                 location=locations[index % len(locations)] if locations else None,
                 headcount=per_enterprise + rng.randint(0, 50), contact_name=_person(rng)[0],
-                phone=f"028{rng.randint(3_000_000, 3_999_999):07d}"[:10], email=f"hr{index}.{code}@example.vn",
+                phone=f"0283{rng.randint(0, 9_999_999):07d}", email=f"hr{index}.{code}@example.vn",
                 status=status.value,
                 status_reason={"rejected": "Ngành nghề không thuộc diện thí điểm",
                                "suspended": "Tạm ngưng do phát hiện ca F0 tại nơi làm việc"}.get(status.value),

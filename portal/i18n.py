@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from portal import clock
 
@@ -15,8 +16,8 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """Return the language chosen with the switch, else Vietnamese."""
-    wanted = request.cookies.get(LANG_COOKIE)
+    """Return the language chosen with the switch, else Vietnamese (also outside requests: jobs, CLI)."""
+    wanted = request.cookies.get(LANG_COOKIE) if has_request_context() else None
     if wanted in current_app.config["LANGUAGES"]:
         return wanted
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -67,8 +68,19 @@ def translation_directories(app, plugin_modules) -> list[str]:
     return [str(path) for path in found if path.is_dir()]
 
 
+def status_labels() -> dict:
+    """Return the translated names of enterprise and pass statuses (built once per request)."""
+    if "status_labels" not in g:
+        g.status_labels = {
+            "pending": _("Pending"), "approved": _("Approved"), "rejected": _("Rejected"),
+            "suspended": _("Suspended"), "active": _("Active"), "revoked": _("Revoked"), "expired": _("Expired"),
+        }
+    return g.status_labels
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    app.jinja_env.globals["status_labels"] = status_labels
     app.jinja_env.filters["date"] = clock.format_date
     app.jinja_env.filters["datetime"] = clock.format_datetime
     app.jinja_env.filters["time"] = clock.format_time

@@ -1,7 +1,8 @@
 """Write the audit trail."""
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from portal.audit.models import AuditEvent
 
@@ -28,3 +29,14 @@ def record(session: Session, actor, action: str, obj=None, *, reason: str | None
     )
     session.add(event)
     return event
+
+
+def trail(session: Session, obj, limit: int = 200) -> list[AuditEvent]:
+    """Return the latest events about one row (``obj``), newest first, with their actors loaded."""
+    return list(session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == obj.__tablename__, AuditEvent.object_id == obj.id)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ))

@@ -4,11 +4,12 @@ from datetime import datetime
 from enum import Enum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.clock import utcnow
 from portal.db import UTCDateTime
 from portal.extensions import db
+from portal.plugins.registry import fold
 
 
 class EnterpriseStatus(str, Enum):
@@ -16,6 +17,11 @@ class EnterpriseStatus(str, Enum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
+
+
+def _name_key_default(context) -> str:
+    """Fold the inserted name when a row is written without the ORM (bulk inserts)."""
+    return fold(context.get_current_parameters().get("name") or "")
 
 
 class Enterprise(db.Model):
@@ -28,6 +34,8 @@ class Enterprise(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
+    # Lowercase, no diacritics: what officials' search matches against (kept in step by ``_fold_name``).
+    name_key: Mapped[str] = mapped_column(String(300), default=_name_key_default)
     tax_code: Mapped[str] = mapped_column(String(14), unique=True)
     address: Mapped[str] = mapped_column(String(300))
     ward: Mapped[str] = mapped_column(String(100))
@@ -51,6 +59,11 @@ class Enterprise(db.Model):
     unit = relationship("PilotUnit")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("name")
+    def _fold_name(self, _key: str, name: str) -> str:
+        self.name_key = fold(name or "")
+        return name
 
     @property
     def is_approved(self) -> bool:

@@ -189,7 +189,7 @@ def make_enterprise(session, registry, unit_code: str, name: str, tax_code: str,
         name=name, tax_code=tax_code, address="12 Nguyễn Văn Linh", ward="Tân Phong", district="Quận 7",
         unit=unit, business_type=next(iter(registry.business_types[unit_code])),
         sector=next(iter(registry.sectors[unit_code])), location=locations[0] if locations else None,
-        headcount=50, contact_name="Lê Thị Hoa", phone="0283775000", email="hr@example.vn", status=status,
+        headcount=50, contact_name="Lê Thị Hoa", phone="02837750000", email="hr@example.vn", status=status,
     )
     session.add(enterprise)
     session.flush()
