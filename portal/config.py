@@ -40,6 +40,7 @@ def default_config(instance_path: str) -> dict:
         "RATELIMIT_KEY_PREFIX": "portal",
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
         "PASSWORD_HASH_METHOD": "scrypt",
+        "API_RATE_LIMIT": "600 per minute",
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
         "PASS_CACHE_DIR": str(instance / "pass-cache"),

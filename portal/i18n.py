@@ -17,10 +17,17 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     """Return the language chosen with the switch, else Vietnamese (also outside requests: jobs, CLI)."""
-    wanted = request.cookies.get(LANG_COOKIE) if has_request_context() else None
-    if wanted in current_app.config["LANGUAGES"]:
+    languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    wanted = request.cookies.get(LANG_COOKIE)
+    if wanted in languages:
         return wanted
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):
+        # Programs say what they want in Accept-Language; people use the switch.
+        return request.accept_languages.best_match(languages, default=default)
+    return default
 
 
 def current_language() -> str:

@@ -28,9 +28,13 @@ def clean_citizen_id(raw) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = str(raw).strip().replace(" ", "").replace(".", "").replace("-", "")
-    if text.isdigit() and len(text) in (8, 11):
-        # A spreadsheet that stored the ID as a number dropped its leading zero.
-        text = "0" + text
+    if text.isdigit() and not text.startswith("0"):
+        # A spreadsheet that stored the ID as a number dropped its leading zeros: one for a CMND or
+        # for provinces 010-096, two for provinces 001-009 (Hà Nội is 001).
+        if len(text) in (8, 11):
+            text = "0" + text
+        elif len(text) == 10:
+            text = "00" + text
     return text
 
 
@@ -54,4 +58,5 @@ def validate_citizen_id(citizen_id: str, date_of_birth: date | None = None, sex:
 
 def make_cccd(province: int, date_of_birth: date, sex: str, serial: int) -> str:
     """Compose a structurally valid CCCD (for demo data and tests)."""
-    return f"{province:03d}{century_sex_digit(date_of_birth, sex)}{date_of_birth.year % 100:02d}{serial % 1_000_000:06d}"
+    digit = century_sex_digit(date_of_birth, sex)
+    return f"{province:03d}{digit}{date_of_birth.year % 100:02d}{serial % 1_000_000:06d}"

@@ -15,11 +15,13 @@ class Vaccine:
 
 
 VACCINES = (
-    Vaccine("astrazeneca", "AstraZeneca", 2, ("az", "astra zeneca", "vaxzevria", "covishield")),
+    Vaccine("astrazeneca", "AstraZeneca", 2,
+            ("az", "astra", "astra zeneca", "astrazeneca (az)", "vaxzevria", "covishield")),
     Vaccine("pfizer", "Pfizer", 2, ("pfizer-biontech", "pfizer biontech", "comirnaty", "biontech")),
     Vaccine("moderna", "Moderna", 2, ("spikevax",)),
-    Vaccine("verocell", "Vero Cell", 2, ("vero cell", "sinopharm", "hayat-vax", "hayat vax", "bbibp-corv")),
-    Vaccine("sputnikv", "Sputnik V", 2, ("sputnik v", "sputnik", "gam-covid-vac")),
+    Vaccine("verocell", "Vero Cell", 2,
+            ("vero cell", "vero-cell", "sinopharm", "sinopharm (vero cell)", "hayat-vax", "hayat vax", "bbibp-corv")),
+    Vaccine("sputnikv", "Sputnik V", 2, ("sputnik v", "sputnik-v", "sputnik", "gam-covid-vac")),
     Vaccine("janssen", "Janssen", 1, ("johnson & johnson", "j&j", "jnj", "johnson")),
     # Abdala's primary series is three doses (Vietnam's Ministry of Health, decision 4063/QĐ-BYT).
     Vaccine("abdala", "Abdala", 3, ()),
