@@ -1,3 +1,193 @@
-from flask import Blueprint
+"""Bulk import of workers from a CSV or XLSX file: upload, preview, commit (HR of the enterprise only)."""
+from __future__ import annotations
+
+import math
+import posixpath
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.auth.access import can_manage_workers, role_required
+from portal.auth.models import Role
+from portal.extensions import db
+from portal.i18n import current_language
+from portal.imports import services
+from portal.imports.forms import CommitForm, UploadForm
+from portal.imports.models import ImportBatch
+from portal.imports.parsing import ImportFileError, file_too_large, human_size
+from portal.imports.template import template_csv, template_xlsx
+from portal.jobs.models import Job
+from portal.plugins import current_registry
 
 bp = Blueprint("imports", __name__, template_folder="templates")
+
+PAGE_SIZE = 100
+#: The tabs of the preview: which rows each one lists.
+VIEWS = {"problems": ("error", "conflict"), "create": ("create",), "update": ("update",),
+         "unchanged": ("unchanged",)}
+NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/workers/import/template.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/workers/import/template.csv", defaults={"fmt": "csv"})
+@role_required(Role.HR)
+def template(fmt: str):
+    """Download the worker-list template with the Vietnamese headers and an example row."""
+    if fmt == "csv":
+        body, mimetype = template_csv(), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = template_xlsx(current_registry()), XLSX_TYPE
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=mau_danh_sach_nguoi_lao_dong.{fmt}"
+    return response
+
+
+@bp.route("/workers/import", methods=["GET", "POST"])
+@role_required(Role.HR)
+def upload():
+    """Take a worker list and check it; the preview shows what importing it would do."""
+    enterprise = _own_enterprise()
+    form = UploadForm()
+    status = 200
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        try:
+            data = _read_limited(upload_file.stream, services.limits().max_bytes)
+            batch = services.start_import(db.session, enterprise, current_user, _base_name(upload_file.filename),
+                                          data, registry=current_registry())
+            db.session.commit()
+        except ImportFileError as error:
+            db.session.rollback()
+            form.file.errors.append(error.text())
+            status = 422
+        else:
+            return redirect(url_for(".preview", batch_id=batch.id))
+    elif request.method == "POST":
+        status = 422
+    recent = db.session.scalars(
+        select(ImportBatch).where(ImportBatch.user_id == current_user.id,
+                                  ImportBatch.enterprise_id == enterprise.id)
+        .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(10)
+    ).all()
+    limits = services.limits()
+    return render_template("imports/upload.html", form=form, recent=recent, enterprise=enterprise,
+                           max_size=human_size(limits.max_bytes), max_rows=limits.max_rows), status
+
+
+@bp.get("/workers/import/<int:batch_id>")
+@role_required(Role.HR)
+def preview(batch_id: int):
+    """Show what the import would do (or did): counts, notices and the rows of one kind, page by page."""
+    batch = _batch_or_404(batch_id)
+    job = db.session.get(Job, batch.job_id) if batch.job_id else None
+    report = batch.report() if batch.report_data else []
+    show = request.args.get("show") or ("problems" if batch.problem_count else "create")
+    if show not in VIEWS:
+        show = "problems"
+    rows = [entry for entry in report if entry["action"] in VIEWS[show]]
+    page = ListPage.of(rows, request.args.get("page", 1, type=int))
+    response = current_app.make_response(render_template(
+        "imports/preview.html", batch=batch, job=job, show=show, page=page, form=CommitForm(),
+        language=current_language(), header=lambda name: services.column_header(batch, name),
+    ))
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.post("/workers/import/<int:batch_id>/commit")
+@role_required(Role.HR)
+def commit(batch_id: int):
+    """Write the checked batch: all rows or none, or the valid rows only when the user ticked that."""
+    batch = _batch_or_404(batch_id)
+    form = CommitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        written = services.commit_now(db.session, batch, current_user, valid_only=bool(form.valid_only.data))
+    except services.ImportRefused as error:
+        if not error.kept:
+            flash(error.text(), "error")
+    else:
+        if written:
+            flash(_("Imported: %(created)s new workers, %(updated)s updated.", created=batch.written_created,
+                    updated=batch.written_updated), "success")
+    return redirect(url_for(".preview", batch_id=batch_id))
+
+
+@bp.get("/workers/import/<int:batch_id>/problems.csv")
+@role_required(Role.HR)
+def problems(batch_id: int):
+    """Download every problem of the batch as a CSV file (row, column, message)."""
+    batch = _batch_or_404(batch_id)
+    if batch.report_data is None:
+        abort(404)
+    response = current_app.response_class(services.problems_csv(batch, current_language()),
+                                          mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f"attachment; filename=loi_nhap_danh_sach_{batch.id}.csv"
+    response.headers.update(NO_STORE)
+    return response
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+@dataclass
+class ListPage:
+    """One page of a list already in memory, shaped like Flask-SQLAlchemy's pagination for the macro."""
+
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    @classmethod
+    def of(cls, rows: list, page: int) -> ListPage:
+        pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+        page = min(max(1, page), pages)
+        return cls(rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page, pages, len(rows))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _own_enterprise():
+    enterprise = current_user.enterprise
+    if not can_manage_workers(current_user, enterprise):
+        abort(404)
+    return enterprise
+
+
+def _batch_or_404(batch_id: int) -> ImportBatch:
+    batch = services.get_batch_for(db.session, current_user, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def _read_limited(stream, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` (one more tells that the file is too large) instead of the whole upload."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise file_too_large(services.limits())
+    return data
+
+
+def _base_name(filename: str | None) -> str:
+    # Some browsers send the full Windows path; keep what the user would recognise.
+    return posixpath.basename((filename or "").replace("\\", "/")).strip() or "upload"

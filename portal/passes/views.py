@@ -1,3 +1,194 @@
-from flask import Blueprint
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.auth.access import can_see_enterprise, role_required
+from portal.auth.models import Role
+from portal.clock import local_today
+from portal.errors import render_error
+from portal.extensions import db
+from portal.i18n import safe_next
+from portal.jobs.services import enqueue
+from portal.navigation import has_endpoint
+from portal.passes import services  # also connects the listeners of portal.events
+from portal.passes.forms import RevokeForm
+from portal.passes.models import Pass
+from portal.plugins import current_registry
+from portal.printing.card import public_base_url
+from portal.workers.models import Worker
 
 bp = Blueprint("passes", __name__, template_folder="templates")
+
+PER_PAGE = 50
+NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
+
+
+@dataclass
+class Page:
+    """One page of an in-memory list, shaped like Flask-SQLAlchemy's pagination for the macro."""
+
+    items: list
+    page: int
+    pages: int
+
+    @classmethod
+    def of(cls, items: list, page: int, per_page: int) -> Page:
+        pages = max(1, -(-len(items) // per_page))
+        page = min(max(1, page), pages)
+        return cls(items[(page - 1) * per_page:page * per_page], page, pages)
+
+    has_prev = property(lambda self: self.page > 1)
+    has_next = property(lambda self: self.page < self.pages)
+    prev_num = property(lambda self: self.page - 1)
+    next_num = property(lambda self: self.page + 1)
+
+
+def pdf_response(data: bytes, filename: str):
+    """Send a PDF as a download that no browser or proxy keeps."""
+    response = make_response(data)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers.update(NO_STORE)
+    return response
+
+
+def get_visible_pass_or_404(pass_id: int) -> Pass:
+    """Return the pass when the current user may see its enterprise; 404 otherwise (reveals nothing)."""
+    pass_ = db.session.get(Pass, pass_id)
+    if pass_ is None or not can_see_enterprise(current_user, pass_.enterprise):
+        abort(404)
+    return pass_
+
+
+def _back(fallback: str | None = None) -> str:
+    return safe_next(request.form.get("next"), fallback or url_for("passes.index"))
+
+
+@bp.get("/passes")
+@role_required(Role.HR)
+def index():
+    """List the enterprise's workers, who may hold a green card today, and their cards."""
+    enterprise = current_user.enterprise
+    today = local_today()
+    rows = services.eligibility_rows(db.session, current_registry(), enterprise, today)
+    which = request.args.get("show", "all")
+    which = which if which in services.FILTERS else "all"
+    query = request.args.get("q", "").strip()[:100]
+    shown = services.search_rows(services.filter_rows(rows, which), query)
+    page = Page.of(shown, request.args.get("page", 1, type=int), PER_PAGE)
+    printable = sum(1 for row in rows if row.pass_ and not services.is_expired(row.pass_, today))
+    return render_template(
+        "passes/index.html", enterprise=enterprise, refusal=services.refusal(enterprise), page=page,
+        counts=services.count_rows(rows), which=which, query=query, printable=printable, today=today,
+        status_of=services.display_status, last_day=services.last_valid_day, revoke_form=RevokeForm(formdata=None),
+    )
+
+
+@bp.post("/passes/workers/<int:worker_id>/issue")
+@role_required(Role.HR)
+def issue(worker_id: int):
+    """Issue one worker's green card (or bring it up to date)."""
+    worker = db.session.get(Worker, worker_id)
+    if worker is None or worker.enterprise_id != current_user.enterprise_id:
+        abort(404)
+    current = services.active_pass_for(db.session, worker.id)
+    before = current.version if current else None
+    try:
+        pass_ = services.issue_pass(db.session, current_registry(), worker, current_user)
+        db.session.commit()
+    except services.PassError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(_back())
+    if before is None:
+        flash(_("Green card %(serial)s issued to %(name)s.", serial=pass_.serial, name=worker.full_name), "success")
+    elif pass_.version != before:
+        flash(_("Green card %(serial)s of %(name)s updated to version %(version)s.", serial=pass_.serial,
+                name=worker.full_name, version=pass_.version), "success")
+    else:
+        flash(_("The green card of %(name)s is already up to date.", name=worker.full_name), "info")
+    return redirect(_back())
+
+
+@bp.post("/passes/issue-all")
+@role_required(Role.HR)
+def issue_all():
+    """Issue the cards of every eligible worker at once (as a background job for large enterprises)."""
+    enterprise = current_user.enterprise
+    refusal = services.refusal(enterprise)
+    if refusal:
+        flash(str(refusal), "error")
+        return redirect(_back())
+    workers = db.session.scalar(select(func.count()).select_from(Worker).where(
+        Worker.enterprise_id == enterprise.id, Worker.active.is_(True)))
+    if workers > current_app.config.get("PASSES_ISSUE_ALL_INLINE_MAX", services.ISSUE_ALL_INLINE_MAX):
+        job = enqueue(db.session, "issue_all", {"enterprise_id": enterprise.id, "actor_id": current_user.id},
+                      user_id=current_user.id, enterprise_id=enterprise.id)
+        db.session.commit()
+        return redirect(url_for("jobs.status", job_id=job.id))
+    try:
+        summary = services.issue_all_eligible(db.session, current_registry(), enterprise, current_user)
+        db.session.commit()
+    except services.PassError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(_back())
+    flash(_("%(issued)s green cards issued, %(renewed)s updated, %(unchanged)s already up to date; "
+            "%(ineligible)s workers are not eligible today.", **summary.as_dict()), "success")
+    return redirect(_back())
+
+
+@bp.post("/passes/<int:pass_id>/revoke")
+@role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
+def revoke(pass_id: int):
+    """Revoke a green card: HR of its enterprise, an official of its unit, or the admin."""
+    pass_ = get_visible_pass_or_404(pass_id)
+    fallback = url_for("passes.index") if current_user.is_hr else (
+        url_for("enterprises.detail", enterprise_id=pass_.enterprise_id) if has_endpoint("enterprises.detail")
+        else url_for("home.dashboard"))
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(_back(fallback))
+    name = pass_.worker.full_name
+    if services.revoke_pass(db.session, pass_, current_user, services.reason_text(form.reason.data, form.note.data)):
+        db.session.commit()
+        flash(_("Green card %(serial)s of %(name)s revoked.", serial=pass_.serial, name=name), "success")
+    else:
+        flash(_("This green card was already revoked."), "info")
+    return redirect(_back(fallback))
+
+
+@bp.get("/passes/<int:pass_id>.pdf")
+@role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
+def pdf(pass_id: int):
+    """Download one green card as a PDF (rendered once per content, then served from the cache)."""
+    pass_ = get_visible_pass_or_404(pass_id)
+    if pass_.is_revoked:
+        return render_error(410, _("This green card was revoked and can no longer be downloaded."))
+    locale = request.args.get("lang", "vi")
+    locale = locale if locale in current_app.config["LANGUAGES"] else "vi"
+    data = services.pass_pdf(pass_, current_registry(), base_url=public_base_url(), locale=locale)
+    return pdf_response(data, services.pdf_filename(pass_))
+
+
+@bp.post("/passes/print-sheet")
+@role_required(Role.HR)
+def print_sheet():
+    """Start laying out every active card four to an A4 page; follow it on the job's page."""
+    enterprise = current_user.enterprise
+    if not services.printable_count(db.session, enterprise.id):
+        flash(_("There is no active green card to print."), "error")
+        return redirect(url_for("passes.index"))
+    job = enqueue(db.session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": public_base_url(),
+                                              "card_locale": "vi"},
+                  user_id=current_user.id, enterprise_id=enterprise.id)
+    db.session.commit()
+    return redirect(url_for("jobs.status", job_id=job.id))

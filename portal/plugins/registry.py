@@ -60,6 +60,7 @@ class UnitRegistry:
     shifts: dict[str, Shift] = field(default_factory=dict)
     _unit_plugins: dict[str, object] = field(default_factory=dict)
     _callers: dict[tuple[str, str], object] = field(default_factory=dict)
+    _shift_names: dict[str, Shift] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pm: PortalPluginManager) -> UnitRegistry:
@@ -115,12 +116,10 @@ class UnitRegistry:
         """Find a shift by its code, its names or an alias, ignoring case and diacritics."""
         if not text:
             return None
-        wanted = fold(text)
-        for shift in self.shifts.values():
-            names = (shift.code, shift.name_vi, shift.name_en, *shift.aliases)
-            if wanted in {fold(name) for name in names}:
-                return shift
-        return None
+        if not self._shift_names:
+            self._shift_names = {fold(name): shift for shift in self.shifts.values()
+                                 for name in (shift.code, shift.name_vi, shift.name_en, *shift.aliases)}
+        return self._shift_names.get(fold(text))
 
     def commute_windows(self, unit_code: str, shift: str | None) -> list[CommuteWindow]:
         """Return the unit's windows for ``shift``."""

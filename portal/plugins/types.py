@@ -110,7 +110,7 @@ class Dose:
 
 @dataclass(frozen=True)
 class NegativeTest:
-    """A worker's latest negative test: ``kind`` is "pcr" or "rapid"."""
+    """A worker's latest negative test: ``kind`` is "pcr", "rapid" or "unknown" (not recorded)."""
 
     kind: str
     taken_on: date

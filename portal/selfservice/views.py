@@ -1,3 +1,57 @@
-from flask import Blueprint
+import hashlib
+import hmac
+
+from flask import Blueprint, current_app, make_response, render_template, request
+
+from portal.extensions import db, limiter
+from portal.passes.services import pass_pdf, pdf_filename
+from portal.passes.views import NO_STORE, pdf_response
+from portal.plugins import current_registry
+from portal.printing.card import public_base_url
+from portal.selfservice import services
+from portal.selfservice.forms import LookupForm
+from portal.workers.identity import clean_citizen_id
 
 bp = Blueprint("selfservice", __name__, template_folder="templates")
+
+DEFAULT_IP_LIMIT = "5 per minute;30 per hour"
+#: Guessing the 10,000 phone endings of one known ID at 20 a day takes more than a year.
+DEFAULT_ID_LIMIT = "5 per hour;20 per day"
+
+
+def _ip_limit() -> str:
+    return current_app.config.get("SELFSERVICE_RATE_LIMIT", DEFAULT_IP_LIMIT)
+
+
+def _id_limit() -> str:
+    return current_app.config.get("SELFSERVICE_ID_RATE_LIMIT", DEFAULT_ID_LIMIT)
+
+
+def _citizen_id_key() -> str:
+    # Keyed hash: the rate-limit store (perhaps Redis) never holds an ID number.
+    citizen_id = clean_citizen_id(request.form.get("citizen_id", ""))[:20]
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), citizen_id.encode(), hashlib.sha256)
+    return "selfservice-id:" + digest.hexdigest()[:32]
+
+
+@bp.route("/the-xanh", methods=["GET", "POST"])
+@limiter.limit(_ip_limit, methods=["POST"])
+@limiter.limit(_id_limit, methods=["POST"], key_func=_citizen_id_key)
+def lookup():
+    """Let a worker download their own green card (public; no account).
+
+    A match answers the POST with the PDF itself: nothing that opens the card ever appears in a
+    URL (history, logs, a shared link), and nothing is left to fetch later.
+    """
+    form = LookupForm()
+    not_found = False
+    if form.validate_on_submit():
+        pass_ = services.find_own_pass(db.session, form.citizen_id.data, form.date_of_birth.birth_date,
+                                       form.phone_last4.data)
+        if pass_ is not None:
+            data = pass_pdf(pass_, current_registry(), base_url=public_base_url(), locale="vi")
+            return pdf_response(data, pdf_filename(pass_))
+        not_found = True
+    response = make_response(render_template("selfservice/lookup.html", form=form, not_found=not_found))
+    response.headers.update(NO_STORE)
+    return response

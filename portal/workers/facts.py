@@ -21,7 +21,7 @@ def worker_facts(worker: Worker) -> WorkerFacts:
             doses_required=vaccine.doses_required if vaccine else 2,
             given_on=dose.given_on,
         ))
-    test = NegativeTest(worker.test_kind or "pcr", worker.tested_on) if worker.tested_on else None
+    test = NegativeTest(worker.test_kind or "unknown", worker.tested_on) if worker.tested_on else None
     enterprise = worker.enterprise
     return WorkerFacts(
         date_of_birth=worker.date_of_birth,

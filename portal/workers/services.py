@@ -260,7 +260,10 @@ def _insert_workers(session, enterprise_id: int, cleans: list[CleanWorker], now)
     rows = [{**_row(clean), "enterprise_id": enterprise_id, "active": True, "created_at": now, "updated_at": now}
             for clean in cleans]
     ids = {citizen_id: worker_id for worker_id, citizen_id in
-           session.execute(insert(Worker).returning(Worker.id, Worker.citizen_id), rows)}
+           session.execute(insert(Worker).returning(Worker.id, Worker.citizen_id)
+                           # One statement shape for every row: rows with different empty fields
+                           # would otherwise be split into many small batches (22.6 s vs 1.9 s for 10k).
+                           .execution_options(render_nulls=True), rows)}
     _insert_doses(session, [(ids[clean.citizen_id], clean) for clean in cleans])
     return ids
 
@@ -281,7 +284,7 @@ def _insert_doses(session, pairs: list[tuple[int, CleanWorker]]) -> None:
     rows = [{"worker_id": worker_id, "number": number, "product": product, "given_on": day}
             for worker_id, clean in pairs for number, (product, day) in enumerate(clean.doses, start=1)]
     if rows:
-        session.execute(insert(VaccineDose), rows)
+        session.execute(insert(VaccineDose).execution_options(render_nulls=True), rows)
 
 
 def _expire_workers(session, worker_ids: set[int]) -> None:

@@ -1,0 +1,484 @@
+"""Read an uploaded worker list (CSV or XLSX, as Vietnamese offices produce them) into plain text rows.
+
+Nothing here knows what a valid worker is: this module finds the header row, maps the file's columns
+to the worker fields named by a :class:`HeaderSpec`, and hands back every data row as ``{field: text}``
+with the row number the user sees in Excel. Validation is the workers feature's job.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+
+from portal.clock import format_date
+from portal.plugins.registry import fold
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an upload may hold; beyond it the file is refused with a clear message."""
+
+    max_bytes: int = 5 * 1024 * 1024
+    max_rows: int = 10_000
+    max_columns: int = 60
+    max_cell_chars: int = 1_000
+    header_search_rows: int = 20
+    # An XLSX is a zip: refuse it before decompressing anything when these are absurd.
+    max_unzipped_bytes: int = 120 * 1024 * 1024
+    max_zip_ratio: int = 150
+    max_zip_entries: int = 500
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported; ``message`` (translated lazily) says why and what to do."""
+
+    def __init__(self, message, **params):
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def text(self) -> str:
+        """Return the message in the current language."""
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+@dataclass(frozen=True)
+class HeaderSpec:
+    """The columns a worker list may have: header spellings per field, the required fields, their labels."""
+
+    aliases: dict[str, str]  # header_key(spelling) → field
+    required: tuple[str, ...]
+    labels: dict[str, str]  # field → the header to show the user
+    ignored: frozenset[str] = frozenset()  # header keys silently skipped (the STT numbering column)
+    #: The owner's own header matcher, asked first; the punctuation-blind key index catches the rest.
+    matcher: Callable[[str], str | None] | None = None
+
+    @classmethod
+    def build(cls, spellings: dict[str, Iterable[str]], required: Iterable[str], labels: dict[str, str],
+              ignored: Iterable[str] = (), matcher=None) -> HeaderSpec:
+        """Index every spelling of every field by its header key."""
+        aliases: dict[str, str] = {}
+        for field_name, names in spellings.items():
+            for name in names:
+                aliases.setdefault(header_key(name), field_name)
+        return cls(aliases, tuple(required), dict(labels), frozenset(header_key(name) for name in ignored), matcher)
+
+    def is_ignored(self, header: str) -> bool:
+        return header_key(header) in self.ignored
+
+    def field_for(self, header: str) -> str | None:
+        if self.is_ignored(header):
+            return None
+        return (self.matcher and self.matcher(header)) or self.aliases.get(header_key(header))
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    field: str
+    message: object  # a lazy string, translated when shown
+
+
+@dataclass
+class SourceRow:
+    """One data row: its number in Excel, the text of each recognised column, and parse-level problems."""
+
+    number: int
+    values: dict[str, str]
+    problems: list[CellProblem] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    kind: str  # "csv" or "xlsx"
+    header_row: int
+    headers: dict[str, str]  # field → the header as written in the file
+    ignored_headers: list[str]
+    rows: list[SourceRow]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
+_DELIMITERS = (",", ";", "\t", "|")
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BINARY_MAGIC = (b"\x89PNG", b"%PDF", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf", b"BM")
+
+
+def header_key(text: str) -> str:
+    """Reduce a header to lowercase ASCII words: 'Số CCCD / CMND ' → 'so cccd cmnd'."""
+    return " ".join(_NON_WORD.sub(" ", fold(unicodedata.normalize("NFC", text))).split())
+
+
+# -- the entry point ---------------------------------------------------------------------------------------
+
+def parse_upload(data: bytes, spec: HeaderSpec, limits: Limits = Limits(), progress=None) -> ParsedFile:
+    """Detect the file's kind by its content and read it; raise ImportFileError with the reason otherwise.
+
+    ``progress(rows_read)`` is called now and then while a long file is read.
+    """
+    if detect_kind(data, limits) == "xlsx":
+        return parse_xlsx(data, spec, limits, progress)
+    return parse_csv(data, spec, limits, progress)
+
+
+def detect_kind(data: bytes, limits: Limits = Limits()) -> str:
+    """Return "xlsx" or "csv" from the first bytes (never the file name); refuse what is neither, cheaply."""
+    if not data or not data.strip(b"\x00\t\r\n \xef\xbb\xbf\xff\xfe"):
+        raise ImportFileError(_l("The file is empty."))
+    if len(data) > limits.max_bytes:
+        raise file_too_large(limits)
+    if data.startswith(b"PK\x03\x04"):
+        check_zip(data, limits)
+        return "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        raise ImportFileError(_l(
+            "This is an old Excel file (.xls) or a password-protected workbook. Open it in Excel, remove any "
+            "password and save it as “Excel Workbook (.xlsx)” or “CSV UTF-8”, then upload that file."))
+    if data.startswith(_BINARY_MAGIC):
+        raise not_a_spreadsheet()
+    markup = _markup(data)
+    if markup == "table":
+        raise ImportFileError(_l(
+            "This file is a web page or an Excel 2003 XML file with an Excel name (some HR programs export that). "
+            "Open it in Excel and save it as “Excel Workbook (.xlsx)” or “CSV UTF-8”, then upload that file."))
+    if markup:
+        raise not_a_spreadsheet()
+    return "csv"
+
+
+def _markup(data: bytes) -> str | None:
+    """Return "table" for an HTML or Excel 2003 XML table, "other" for other markup, None for plain text."""
+    head = data[:4096].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n").lower()
+    if not head.startswith(b"<"):  # a worker list's first character is never "<"
+        return None
+    return "table" if any(tag in head for tag in (b"<html", b"<table", b"office:spreadsheet")) else "other"
+
+
+def file_too_large(limits: Limits) -> ImportFileError:
+    return ImportFileError(_l("The file is larger than %(size)s. Split the list into several files."),
+                           size=human_size(limits.max_bytes))
+
+
+def human_size(size: int) -> str:
+    """Write a byte count as users read it: 5 MB, 200 KB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+def not_a_spreadsheet() -> ImportFileError:
+    return ImportFileError(_l(
+        "This file is not a worker list we can read. Upload an Excel workbook (.xlsx) or a CSV file "
+        "(you can start from the template)."))
+
+
+# -- CSV ---------------------------------------------------------------------------------------------------
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Return the text of a CSV file (NFC) and the encoding it was in."""
+    encoding = _text_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise not_a_spreadsheet() from None
+    if _looks_binary(text):
+        raise not_a_spreadsheet()
+    return text, encoding
+
+
+def _text_encoding(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:4000]
+    if len(sample) >= 4 and sample.count(0) * 3 >= len(sample):
+        # UTF-16 without a byte-order mark: ASCII letters leave a zero in every other byte.
+        zeros_at_odd = sample[1::2].count(0)
+        return "utf-16-le" if zeros_at_odd >= sample[0::2].count(0) else "utf-16-be"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1258"
+    return "utf-8"
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:20_000]
+    controls = sum(1 for char in sample if char < " " and char not in "\t\r\n")
+    return "\x00" in sample or controls * 100 > len(sample)
+
+
+def parse_csv(data: bytes, spec: HeaderSpec, limits: Limits = Limits(), progress=None) -> ParsedFile:
+    """Read a CSV file in any of the encodings and separators offices use."""
+    text, encoding = decode_text(data)
+    delimiter = _sniff_delimiter(text, spec, limits)
+    records = _counted(_csv_records(text, delimiter, limits), progress)
+    parsed = read_table(records, spec, limits)
+    parsed.kind, parsed.encoding, parsed.delimiter = "csv", encoding, delimiter
+    return parsed
+
+
+def _csv_records(text: str, delimiter: str, limits: Limits) -> Iterator[tuple[int, list]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                        skipinitialspace=False, strict=False)
+    number = 0
+    try:
+        for number, record in enumerate(reader, start=1):
+            yield number, record
+    except csv.Error:
+        raise ImportFileError(_l("Row %(row)s of the file is damaged (a quote is not closed, or a cell is far "
+                                 "too long). Check it in Excel and save the file again."), row=number + 1) from None
+
+
+def _sniff_delimiter(text: str, spec: HeaderSpec, limits: Limits) -> str:
+    """Pick the separator under which the most known headers appear in one of the first rows."""
+    head = "\n".join(text[:65_536].splitlines()[: limits.header_search_rows])
+    best, best_score = ",", -1
+    for delimiter in _DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, strict=False))
+        except csv.Error:
+            continue
+        score = max((_header_score(row, spec) for row in rows), default=0)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+# -- XLSX --------------------------------------------------------------------------------------------------
+
+def check_zip(data: bytes, limits: Limits = Limits()) -> None:
+    """Refuse a zip that is not an Excel workbook, or whose declared sizes could exhaust memory.
+
+    Python's zipfile never inflates a member past its declared size (it stops and fails the CRC check),
+    so checking the declared sizes before anything is decompressed bounds what openpyxl can allocate.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise not_a_spreadsheet() from None
+    if len(infos) > limits.max_zip_entries:
+        raise zip_bomb()
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        if "mimetype" in names or "content.xml" in names:
+            raise ImportFileError(_l("This looks like an OpenDocument spreadsheet (.ods). Save it as "
+                                     "“Excel Workbook (.xlsx)” or “CSV UTF-8” and upload that file."))
+        raise not_a_spreadsheet()
+    if sum(info.file_size for info in infos) > limits.max_unzipped_bytes:
+        raise zip_bomb()
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
+            raise zip_bomb()
+
+
+def zip_bomb() -> ImportFileError:
+    return ImportFileError(_l("This workbook is abnormally large once unpacked, so it was not opened. "
+                              "Copy the worker rows into the template and upload that file."))
+
+
+def parse_xlsx(data: bytes, spec: HeaderSpec, limits: Limits = Limits(), progress=None) -> ParsedFile:
+    """Read the first sheet of a workbook that holds a worker list header (``data`` passed :func:`check_zip`)."""
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it ignores; they do not matter for the data.
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
+                                              keep_links=False)
+            try:
+                return _read_workbook(workbook, spec, limits, progress)
+            finally:
+                workbook.close()
+    except ImportFileError:
+        raise
+    except Exception:  # noqa: BLE001 — any failure inside an untrusted workbook is "cannot read it"
+        raise ImportFileError(_l("This Excel file could not be read; it may be damaged. Open it in Excel, "
+                                 "save it again as “Excel Workbook (.xlsx)” and upload it.")) from None
+
+
+def _read_workbook(workbook, spec: HeaderSpec, limits: Limits, progress) -> ParsedFile:
+    first_error = None
+    for sheet in workbook.worksheets[:20]:
+        if not hasattr(sheet, "iter_rows"):
+            continue  # a chart sheet
+        sheet.reset_dimensions()  # the stored dimension may claim a million rows or columns
+        records = _counted(_sheet_records(sheet, limits), progress)
+        try:
+            parsed = read_table(records, spec, limits)
+        except HeaderNotFound as error:
+            first_error = first_error or error
+            continue
+        parsed.kind, parsed.sheet = "xlsx", sheet.title
+        return parsed
+    raise first_error or HeaderNotFound(spec)
+
+
+def _sheet_records(sheet, limits: Limits) -> Iterator[tuple[int, list]]:
+    # One column more than allowed, so that data beyond the limit is noticed rather than dropped.
+    width = limits.max_columns + 1
+    for number, row in enumerate(sheet.iter_rows(max_col=width, values_only=True), start=1):
+        if number > 1_048_576:  # Excel's last row: beyond it the sheet is not one Excel wrote
+            break
+        yield number, [cell_text(value) for value in row]
+
+
+def _counted(records: Iterator[tuple[int, list]], progress) -> Iterator[tuple[int, list]]:
+    """Pass ``records`` through, telling ``progress`` every thousand rows how many were read."""
+    if progress is None:
+        yield from records
+        return
+    for count, record in enumerate(records, start=1):
+        if count % 1000 == 0:
+            progress(count)
+        yield record
+
+
+def cell_text(value) -> str:
+    """Turn a cell as openpyxl gives it into the text the user typed (dates as dd/mm/yyyy)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return format_date(value.date()) if value.time() == time.min else f"{format_date(value.date())} {value:%H:%M}"
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, float) and value.is_integer():
+        # Excel stored an ID or phone number as a number; keep its digits, never "7.9e10".
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    # Array and data-table formulas: keep their text; a formula is data here, never evaluated.
+    return str(getattr(value, "text", "") or "")
+
+
+# -- the table, whatever it came from --------------------------------------------------------------------
+
+class HeaderNotFound(ImportFileError):
+    def __init__(self, spec: HeaderSpec):
+        examples = ", ".join(spec.labels[name] for name in spec.required[:4])
+        super().__init__(_l("No header row was found in the first rows of the file. The worker list needs a row "
+                            "of column headers such as: %(examples)s. If the file was saved in an old Vietnamese "
+                            "encoding (TCVN3, VNI), open it in Excel and save it as “CSV UTF-8” or .xlsx."),
+                         examples=examples)
+
+
+def _header_score(row: list, spec: HeaderSpec) -> int:
+    return len({spec.field_for(cell) for cell in row if isinstance(cell, str) and cell.strip()} - {None})
+
+
+def read_table(records: Iterable[tuple[int, list]], spec: HeaderSpec, limits: Limits) -> ParsedFile:
+    """Find the header among the first rows, then collect the data rows below it."""
+    records = iter(records)
+    head = []
+    for record in records:
+        head.append(record)
+        if len(head) >= limits.header_search_rows:
+            break
+    header_number, header = _find_header(head, spec)
+    columns, headers, ignored = _map_columns(header, spec, limits)
+    missing = [spec.labels[name] for name in spec.required if name not in headers]
+    if missing:
+        raise ImportFileError(_l("The file has no column for: %(columns)s. Add these columns (see the template) "
+                                 "and upload the file again."), columns=", ".join(missing))
+    below = (record for record in head if record[0] > header_number)
+    rows = _data_rows(_chain(below, records), columns, spec, limits)
+    if not rows:
+        raise ImportFileError(_l("The file has a header row but no worker rows under it."))
+    return ParsedFile(kind="", header_row=header_number, headers=headers, ignored_headers=ignored, rows=rows)
+
+
+def _chain(*iterables):
+    for iterable in iterables:
+        yield from iterable
+
+
+def _find_header(head: list[tuple[int, list]], spec: HeaderSpec) -> tuple[int, list]:
+    best, best_score = None, 0
+    for number, row in head:
+        score = _header_score(row, spec)
+        if score > best_score:
+            best, best_score = (number, row), score
+    # Two recognised headers could be a coincidence in a title; three make a header row.
+    if best is None or best_score < min(3, len(spec.required) or 1):
+        raise HeaderNotFound(spec)
+    return best
+
+
+def _map_columns(header: list, spec: HeaderSpec, limits: Limits):
+    columns: list[tuple[int, str]] = []
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, cell in enumerate(header):
+        text = " ".join(unicodedata.normalize("NFC", str(cell or "")).split())
+        if not text or spec.is_ignored(text):
+            continue
+        if index >= limits.max_columns:
+            raise ImportFileError(_l("The file has more than %(count)s columns. Keep only the worker list "
+                                     "columns (see the template)."), count=limits.max_columns)
+        name = spec.field_for(text)
+        if name is None:
+            ignored.append(text)
+        elif name in headers:
+            raise ImportFileError(_l("The columns “%(first)s” and “%(second)s” both hold %(label)s. Keep only one "
+                                     "of them."), first=headers[name], second=text, label=spec.labels[name])
+        else:
+            headers[name] = text
+            columns.append((index, name))
+    return columns, headers, ignored
+
+
+def _data_rows(records, columns, spec: HeaderSpec, limits: Limits) -> list[SourceRow]:
+    rows: list[SourceRow] = []
+    for number, record in records:
+        row = _data_row(number, record, columns, limits)
+        if row is None:
+            continue
+        if len(rows) >= limits.max_rows:
+            raise ImportFileError(_l("The file has more than %(count)s worker rows. Split it into several files."),
+                                  count=limits.max_rows)
+        rows.append(row)
+    return rows
+
+
+def _data_row(number: int, record: list, columns, limits: Limits) -> SourceRow | None:
+    values: dict[str, str] = {}
+    problems: list[CellProblem] = []
+    width = len(record)
+    for index, name in columns:
+        raw = record[index] if index < width else ""
+        if not raw:
+            continue
+        if not raw.isascii():
+            # Windows-1258 (and macOS) write tone marks as combining characters; NFC makes "Nguyễn" one string.
+            raw = unicodedata.normalize("NFC", raw).translate(_INVISIBLE)
+        text = raw.strip()
+        if not text:
+            continue
+        if len(text) > limits.max_cell_chars:
+            problems.append(CellProblem(name, _l("This cell is longer than %(count)s characters.",
+                                                 count=limits.max_cell_chars)))
+            continue
+        values[name] = text
+    if not values and not problems:
+        return None  # an empty row, or one holding only its STT number
+    return SourceRow(number=number, values=values, problems=problems)

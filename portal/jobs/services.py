@@ -1,0 +1,196 @@
+"""Background jobs: register handlers, enqueue work inside a transaction, find a user's jobs.
+
+A handler is a function ``func(ctx, **params)`` registered with :func:`job_handler`; it runs in its
+own app context, in the language of the request that enqueued it (``flask_babel.gettext`` works). It reports
+progress with ``ctx.progress(done, total, message=None)``, writes files to ``ctx.output_path(name)``
+and returns a JSON-able value kept as ``job.result``.
+
+Where the job runs depends on ``jobs_mode(app)``:
+
+* ``"thread"`` (the embedded default, no ``REDIS_URL``): a runner thread inside the web process
+  claims jobs from the database; jobs survive a restart.
+* ``"rq"`` (``REDIS_URL`` set): the same handlers run in ``portal jobs worker`` processes through RQ;
+  the database row stays the source of truth.
+* ``"inline"`` (``JOBS_RUN_INLINE=True``, and the default under ``TESTING``): the job runs as soon
+  as the enqueuing transaction commits, in the committing thread.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask import abort, current_app, has_request_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.clock import utcnow
+from portal.i18n import current_language
+from portal.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+_AFTER_COMMIT = "portal.after_commit"
+_LISTENING = "portal.after_commit.listening"
+
+#: Defaults of the settings an operator may override in the app config.
+DEFAULTS = {
+    "JOBS_QUEUE": "portal-jobs",
+    "JOB_HEARTBEAT_SECONDS": 10.0,
+    "JOB_STALE_SECONDS": 60.0,
+    "JOB_MAX_ATTEMPTS": 3,
+    "JOB_TIMEOUT_SECONDS": 3600,
+    "JOB_POLL_SECONDS": 5.0,
+    "JOB_PROGRESS_INTERVAL": 0.5,
+    "JOB_STATUS_POLL_SECONDS": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str
+    func: Callable
+    label: object  # a lazy string shown on the progress page
+    back_endpoint: str | None
+
+
+_HANDLERS: dict[str, Handler] = {}
+#: The params key holding the language the job speaks; the runner takes it out before calling the handler.
+LOCALE_PARAM = "_locale"
+
+
+def job_handler(kind: str, *, label=None, back_endpoint: str | None = None):
+    """Register ``func(ctx, **params)`` as the handler of jobs of ``kind``.
+
+    ``label`` names the job on its progress page; ``back_endpoint`` is where that page links back to.
+    """
+
+    def decorator(func):
+        existing = _HANDLERS.get(kind)
+        if existing is not None and existing.func.__qualname__ != func.__qualname__:
+            raise ValueError(f"job kind {kind!r} already has a handler ({existing.func.__qualname__})")
+        _HANDLERS[kind] = Handler(kind, func, label or kind, back_endpoint)
+        return func
+
+    return decorator
+
+
+def handler_for(kind: str) -> Handler:
+    """Return the handler registered for ``kind``; KeyError when there is none."""
+    return _HANDLERS[kind]
+
+
+def setting(app, key: str):
+    """Return a jobs setting from the app config, else its default."""
+    return app.config.get(key, DEFAULTS[key])
+
+
+def jobs_mode(app) -> str:
+    """Return where jobs run: "inline", "thread" or "rq" (see the module docstring)."""
+    mode = app.config.get("JOBS_MODE")
+    if mode:
+        if mode not in ("inline", "thread", "rq"):
+            raise ValueError(f"JOBS_MODE must be inline, thread or rq, not {mode!r}")
+        return mode
+    if app.config.get("JOBS_RUN_INLINE") or app.config.get("TESTING"):
+        return "inline"
+    return "rq" if app.config.get("REDIS_URL") else "thread"
+
+
+def enqueue(session, kind: str, params: dict, *, user_id: int | None = None,
+            enterprise_id: int | None = None) -> Job:
+    """Add a queued job to ``session``; it is dispatched once the caller commits (never before)."""
+    if kind not in _HANDLERS:
+        raise KeyError(f"no handler for job kind {kind!r}")
+    params = dict(params or {})
+    json.dumps(params)  # a TypeError now beats a job that can never start
+    if has_request_context():
+        # The job's messages (and anything it writes in words) follow the language of who started it.
+        params.setdefault(LOCALE_PARAM, current_language())
+    job = Job(kind=kind, params=params, status=JobStatus.QUEUED.value, done=0, total=0, attempts=0,
+              user_id=user_id, enterprise_id=enterprise_id, created_at=utcnow())
+    session.add(job)
+    session.flush()
+    app = current_app._get_current_object()
+    job_id = job.id
+    after_commit(session, lambda: dispatch(app, [job_id]))
+    return job
+
+
+def dispatch(app, job_ids: list[int]) -> None:
+    """Hand committed queued jobs to whatever runs them in this app's mode."""
+    from portal.jobs import runner
+
+    mode = jobs_mode(app)
+    if mode == "inline":
+        for job_id in job_ids:
+            runner.run_job(app, job_id)
+    elif mode == "rq":
+        runner.send_to_rq(app, job_ids)
+    else:
+        runner.wake_embedded_runner(app)
+
+
+def get_job_for(user, job_id: int) -> Job:
+    """Return the job when ``user`` started it (or is the admin); 404 otherwise."""
+    from portal.extensions import db
+
+    job = db.session.get(Job, job_id)
+    if job is None or not user.is_authenticated:
+        abort(404)
+    if job.user_id != user.id and not user.is_admin:
+        abort(404)
+    return job
+
+
+# ---------------------------------------------------------------------------
+# After the commit
+# ---------------------------------------------------------------------------
+
+def after_commit(session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s current transaction commits; drop it on rollback.
+
+    Callbacks run outside the transaction (they must not use ``session``); an exception in one is
+    logged and does not stop the others, since the data is already committed.
+    """
+    real: Session = session() if isinstance(session, scoped_session) else session
+    if not real.in_transaction():
+        real.begin()  # tie the callback to a transaction, so that a rollback drops it
+    real.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    if not real.info.get(_LISTENING):
+        event.listen(real, "after_commit", _run_after_commit)
+        event.listen(real, "after_transaction_end", _drop_after_rollback)
+        real.info[_LISTENING] = True
+
+
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the outer transaction may still roll back
+    callbacks = session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the commit stands; a failed follow-up must not turn it into an error
+            log.exception("after-commit callback %r failed", callback)
+
+
+def _drop_after_rollback(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+def purge_outputs(session, app, *, older_than: timedelta) -> int:
+    """Delete the files of jobs finished before ``older_than`` ago and forget their paths (not committed)."""
+    root = Path(app.config["JOB_OUTPUT_DIR"]).resolve()
+    cutoff = utcnow() - older_than
+    jobs = session.scalars(select(Job).where(Job.output_path.is_not(None), Job.finished_at < cutoff)).all()
+    for job in jobs:
+        folder = (root / str(job.id)).resolve()
+        if root in folder.parents and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+        job.output_path = None
+    return len(jobs)

@@ -1,0 +1,20 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from portal.passes.services import REVOKE_REASONS
+
+
+class RevokeForm(FlaskForm):
+    """Why a green card is revoked: a reason from the list, and details (required for "other")."""
+
+    reason = SelectField(_l("Reason"), choices=[SelectChoice(code, label) for code, label in REVOKE_REASONS],
+                         validators=[InputRequired()])
+    note = TextAreaField(_l("Details of the reason"), validators=[Length(max=500)])
+    next = HiddenField()
+
+    def validate_note(self, field) -> None:
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the card is revoked."))

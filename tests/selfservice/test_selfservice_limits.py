@@ -1,0 +1,32 @@
+"""Guessing is slowed per address and per citizen ID."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "SELFSERVICE_RATE_LIMIT": "3 per minute", "SELFSERVICE_ID_RATE_LIMIT": "4 per hour"}
+
+
+def _try(client, citizen_id="079090001234", address="10.0.0.1"):
+    return client.submit("/the-xanh", {"citizen_id": citizen_id, "date_of_birth": "01/01/1990",
+                                       "phone_last4": "0000"}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_one_address_is_limited(client, world):
+    for n in range(3):
+        assert _try(client, f"07909000{n:04d}").status_code == 200
+    response = _try(client, "079090009999")
+    assert response.status_code == 429
+    assert "Bạn đã thử quá nhiều lần." in response.get_data(as_text=True)
+    assert _try(client, "079090009999", address="10.0.0.2").status_code == 200  # another address
+    assert client.get("/the-xanh", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200  # reading the form
+
+
+def test_one_citizen_id_is_limited_whatever_the_address(client, world):
+    for n in range(4):
+        assert _try(client, address=f"10.0.1.{n}").status_code == 200
+    assert _try(client, address="10.0.1.200").status_code == 429
+    assert _try(client, "0790 9000 1234", address="10.0.1.201").status_code == 429  # the same ID, spaced
+    assert _try(client, "079090005678", address="10.0.1.202").status_code == 200
