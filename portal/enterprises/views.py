@@ -19,6 +19,8 @@ from portal.enterprises.forms import (
 )
 from portal.extensions import db, limiter
 from portal.i18n import localized
+from portal.passes.forms import RevokeForm
+from portal.passes.services import display_status, enterprise_passes, last_valid_day
 from portal.plugins import current_registry
 
 bp = Blueprint("enterprises", __name__, template_folder="templates")
@@ -193,8 +195,16 @@ def _decided_message(action: str, name: str) -> str:
 
 def _render_detail(enterprise, form: DecisionForm, status: int = 200):
     registry = current_registry()
+    passes = None
+    if can_decide_enterprise(current_user, enterprise):
+        # Officials revoke single cards here (a suspension revokes them all).
+        query = request.args.get("card", "")
+        passes = {"page": enterprise_passes(db.session, enterprise.id, query=query,
+                                            page=request.args.get("page", 1, type=int)),
+                  "query": query, "form": RevokeForm(formdata=None)}
     return render_template(
-        "enterprises/detail.html", enterprise=enterprise, form=form, described=_described(enterprise),
+        "enterprises/detail.html", passes=passes, pass_status=display_status, last_valid_day=last_valid_day, today=local_today(), enterprise=enterprise, form=form,
+        described=_described(enterprise),
         summary=services.worker_summary(db.session, registry, enterprise, local_today()),
         basis_labels=services.BASIS_LABELS, events=trail(db.session, enterprise),
         value_labels=_value_labels(registry, enterprise.unit.code),

@@ -603,3 +603,19 @@ def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
     done = summary.issued + summary.renewed + summary.unchanged
     ctx.progress(done, done, _("Green cards issued"))
     return summary.as_dict()
+
+
+def enterprise_passes(session, enterprise_id: int, *, query: str = "", page: int = 1, per_page: int = 20):
+    """Return a page of an enterprise's passes, active first, for its officials (search by serial or name)."""
+    from portal.workers.models import Worker
+
+    statement = (select(Pass).join(Worker, Worker.id == Pass.worker_id)
+                 .where(Pass.enterprise_id == enterprise_id)
+                 .options(joinedload(Pass.worker))
+                 .order_by(Pass.status, Worker.name_key, Pass.id))
+    query = query.strip()
+    if query:
+        statement = statement.where(Pass.serial.ilike(f"%{query}%") | Worker.name_key.contains(fold(query)))
+    from portal.extensions import db
+
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False, count=True)
