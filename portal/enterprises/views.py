@@ -203,7 +203,8 @@ def _render_detail(enterprise, form: DecisionForm, status: int = 200):
                                             page=request.args.get("page", 1, type=int)),
                   "query": query, "form": RevokeForm(formdata=None)}
     return render_template(
-        "enterprises/detail.html", passes=passes, pass_status=display_status, last_valid_day=last_valid_day, today=local_today(), enterprise=enterprise, form=form,
+        "enterprises/detail.html", passes=passes, pass_status=display_status, last_valid_day=last_valid_day,
+        today=local_today(), enterprise=enterprise, form=form,
         described=_described(enterprise),
         summary=services.worker_summary(db.session, registry, enterprise, local_today()),
         basis_labels=services.BASIS_LABELS, events=trail(db.session, enterprise),
