@@ -15,10 +15,10 @@ STATIC_ROOT = (PROJECT_ROOT / "static").resolve()
 #: The base URL templates rendered for PDF use for assets: ``{{ pdf_static }}/fonts/...``.
 STATIC_BASE_URL = STATIC_ROOT.as_uri()
 
-FONT_FACE_CSS = """
-@font-face { font-family: "Noto Sans"; font-weight: 400; src: url("%(base)s/fonts/NotoSans-Regular.ttf"); }
-@font-face { font-family: "Noto Sans"; font-weight: 700; src: url("%(base)s/fonts/NotoSans-Bold.ttf"); }
-""" % {"base": STATIC_BASE_URL}
+FONT_FACE_CSS = f"""
+@font-face {{ font-family: "Noto Sans"; font-weight: 400; src: url("{STATIC_BASE_URL}/fonts/NotoSans-Regular.ttf"); }}
+@font-face {{ font-family: "Noto Sans"; font-weight: 700; src: url("{STATIC_BASE_URL}/fonts/NotoSans-Bold.ttf"); }}
+"""
 
 
 class ForbiddenResource(ValueError):
@@ -47,8 +47,12 @@ def static_only_fetcher():
 @cache
 def font_config():
     """One FontConfiguration for the process (a new one per render leaks memory)."""
+    import atexit
+
     from weasyprint.text.fonts import FontConfiguration
 
+    # Drop it while the interpreter is whole: its __del__ fails once modules are torn down.
+    atexit.register(font_config.cache_clear)
     return FontConfiguration()
 
 
@@ -62,3 +66,31 @@ def html_to_pdf(html: str, stylesheets: tuple[str, ...] = ()) -> bytes:
     css += [CSS(string=sheet, font_config=fonts, url_fetcher=fetcher) for sheet in stylesheets]
     document = HTML(string=html, base_url=STATIC_BASE_URL + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=css, font_config=fonts)
+
+
+# -- Reusing parsed stylesheets (for many renders of the same kind of page) ------------------------
+
+@cache
+def stylesheet(css: str):
+    """Return ``css`` parsed once, bound to the shared fonts and the locked fetcher (reused by every render).
+
+    Parsing the same stylesheet (and its ``@font-face`` rules) for each of a thousand passes costs
+    as much as laying one out; the parsed object is immutable and safe to share.
+    """
+    from weasyprint import CSS
+
+    return CSS(string=css, font_config=font_config(), url_fetcher=static_only_fetcher())
+
+
+def render_html(html: str, stylesheets: tuple[str, ...] = ()):
+    """Lay out ``html`` with the embedded Noto Sans and ``stylesheets``; return WeasyPrint's Document."""
+    from weasyprint import HTML
+
+    css = [stylesheet(FONT_FACE_CSS), *(stylesheet(sheet) for sheet in stylesheets)]
+    document = HTML(string=html, base_url=STATIC_BASE_URL + "/", url_fetcher=static_only_fetcher())
+    return document.render(stylesheets=css, font_config=font_config())
+
+
+def write_pdf(document) -> bytes:
+    """Return the PDF bytes of a Document from :func:`render_html`."""
+    return document.write_pdf()
