@@ -41,6 +41,9 @@ def default_config(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
         "PASSWORD_HASH_METHOD": "scrypt",
         "API_RATE_LIMIT": "600 per minute",
+        # Checkpoint scans are recorded in batches (seconds, rows); 0 writes each in its request.
+        "VERIFY_RECORD_DELAY": 1.0,
+        "VERIFY_RECORD_BATCH": 200,
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
         "PASS_CACHE_DIR": str(instance / "pass-cache"),

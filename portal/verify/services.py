@@ -1,6 +1,8 @@
 """Checkpoint verification: signature first, then the pass's state in the database, then the clock."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -145,12 +147,13 @@ _FIND_PASS = (
 _RECORD = insert(VerificationRecord.__table__)
 
 
-def verify(session: Session, registry, token: str, *, now: datetime | None = None, record: bool = True,
-           keys=None) -> Verification:
+def verify(session: Session, registry, token: str, *, now: datetime | None = None,
+           record: bool | Callable[[dict], None] = True, keys=None) -> Verification:
     """Check ``token`` at ``now``: signature (with ``keys`` or the app's key ring), pass state, time.
 
-    ``record`` writes a VerificationRecord (outcome, time, unit, sector; never who) in ``session``'s
-    transaction; the caller commits.
+    ``record=True`` writes a VerificationRecord (outcome, time, unit, sector; never who) in
+    ``session``'s transaction (the caller commits); a callable receives that row instead (the
+    checkpoint views hand it to the batching recorder).
     """
     from portal.tokens.keys import current_keyring
 
@@ -205,19 +208,24 @@ def _describe(state: PassState, payload: TokenPayload, outcome: Outcome, reason:
     )
 
 
-def _finish(session: Session, result: Verification, state: PassState | None, record: bool) -> Verification:
-    if record:
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            # A statistics row need not wait for the disk: a crash may lose the last instant of
-            # records, never consistency. Only this transaction is affected (SET LOCAL).
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        # A plain INSERT: no ORM object to track for a row nobody reads back in this request.
-        connection.execute(_RECORD, {
-            "at": result.checked_at, "outcome": result.outcome.value,
-            "unit_id": state.unit_id if state is not None else None,
-            "sector": state.sector if state is not None else None,
-        })
+def _finish(session: Session, result: Verification, state: PassState | None,
+            record: bool | Callable[[dict], None]) -> Verification:
+    if not record:
+        return result
+    row = {"at": result.checked_at, "outcome": result.outcome.value,
+           "unit_id": state.unit_id if state is not None else None,
+           "sector": state.sector if state is not None else None}
+    if callable(record):
+        record(row)
+        return result
+    connection = session.connection()
+    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    if connection.dialect.name == "postgresql" and not autocommit:
+        # A statistics row need not wait for the disk: a crash may lose the last instant of
+        # records, never consistency. Only this transaction is affected (SET LOCAL).
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    # A plain INSERT: no ORM object to track for a row nobody reads back in this request.
+    connection.execute(_RECORD, row)
     return result
 
 

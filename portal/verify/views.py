@@ -17,6 +17,7 @@ from portal.extensions import db, limiter
 from portal.plugins import current_registry
 from portal.tokens.keys import current_keyring
 from portal.verify import services
+from portal.verify.recorder import recorder_for
 
 bp = Blueprint("verify", __name__, template_folder="templates")
 
@@ -38,8 +39,11 @@ def public(view):
 
 
 def _check(token: str) -> services.Verification:
-    result = services.verify(db.session, current_registry(), token)
-    db.session.commit()  # the record of this verification
+    # One read, no transaction: a scan never waits behind a writer for a lock.
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    recorder = recorder_for(current_app._get_current_object())
+    result = services.verify(db.session, current_registry(), token, record=recorder.add if recorder else True)
+    db.session.commit()
     return result
 
 
