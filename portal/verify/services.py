@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
