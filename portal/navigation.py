@@ -25,7 +25,7 @@ NAV_ITEMS = (
     _item("passes.index", _l("Green cards"), "hr"),
     _item("apitokens.index", _l("API"), "hr"),
     _item("enterprises.queue", _l("Enterprises"), "official", "admin"),
-    _item("dashboard.index", _l("Dashboard"), "official", "admin"),
+    _item("dashboard.index", _l("Pilot dashboard"), "official", "admin"),
     _item("dashboard.report", _l("Evaluation report"), "official", "admin"),
     _item("dashboard.data_quality", _l("Data quality"), "hr", "official", "admin"),
 )

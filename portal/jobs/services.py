@@ -25,17 +25,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import abort, current_app, has_request_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy import select
 
 from portal.clock import utcnow
+from portal.db import after_commit
 from portal.i18n import current_language
 from portal.jobs.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
-_AFTER_COMMIT = "portal.after_commit"
-_LISTENING = "portal.after_commit.listening"
 
 #: Defaults of the settings an operator may override in the app config.
 DEFAULTS = {
@@ -145,42 +143,6 @@ def get_job_for(user, job_id: int) -> Job:
     if job.user_id != user.id and not user.is_admin:
         abort(404)
     return job
-
-
-# ---------------------------------------------------------------------------
-# After the commit
-# ---------------------------------------------------------------------------
-
-def after_commit(session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once ``session``'s current transaction commits; drop it on rollback.
-
-    Callbacks run outside the transaction (they must not use ``session``); an exception in one is
-    logged and does not stop the others, since the data is already committed.
-    """
-    real: Session = session() if isinstance(session, scoped_session) else session
-    if not real.in_transaction():
-        real.begin()  # tie the callback to a transaction, so that a rollback drops it
-    real.info.setdefault(_AFTER_COMMIT, []).append(callback)
-    if not real.info.get(_LISTENING):
-        event.listen(real, "after_commit", _run_after_commit)
-        event.listen(real, "after_transaction_end", _drop_after_rollback)
-        real.info[_LISTENING] = True
-
-
-def _run_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint was released: the outer transaction may still roll back
-    callbacks = session.info.pop(_AFTER_COMMIT, [])
-    for callback in callbacks:
-        try:
-            callback()
-        except Exception:  # the commit stands; a failed follow-up must not turn it into an error
-            log.exception("after-commit callback %r failed", callback)
-
-
-def _drop_after_rollback(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_AFTER_COMMIT, None)
 
 
 def purge_outputs(session, app, *, older_than: timedelta) -> int:

@@ -1,7 +1,7 @@
 """Green cards: who may hold one today, issuing and new versions, revocation, the cached PDF.
 
 Nothing here commits. What must happen only once the change is committed (telling the unit's
-plugin, dropping the cached PDF) is registered with :func:`portal.jobs.services.after_commit`.
+plugin, dropping the cached PDF) is registered with :func:`portal.db.after_commit`.
 
 This module also listens to :mod:`portal.events` (connected at import; ``portal.passes.views``
 imports it): inside the sender's transaction, a worker whose printed data changed gets a new
@@ -31,9 +31,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
 from portal.clock import local, local_today, start_of_local_day, utcnow
+from portal.db import after_commit
 from portal.enterprises.models import EnterpriseStatus
 from portal.events import enterprise_status_changed, workers_changed, workers_deactivated
-from portal.jobs.services import after_commit, job_handler
+from portal.jobs.services import job_handler
 from portal.passes.models import Pass, PassStatus
 from portal.plugins import current_registry
 from portal.plugins.api import validity_instants

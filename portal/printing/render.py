@@ -3,8 +3,9 @@
 Why A6 and not the ID-1 card size: every field the checkpoint needs (full name, enterprise,
 workplace, route, windows, validity, the unit's lines) must be legible to an officer at arm's
 length, and the QR code (up to version 10, 57 modules plus the quiet zone) is printed 44 mm wide
-to keep modules of about 0.7 mm that any phone scans from paper or from a screen. That does not fit 85.6 × 54 mm; A6 does, and four A6 passes fill
-an A4 sheet that any office printer prints and scissors cut.
+to keep modules of about 0.7 mm that any phone scans from paper or from a screen. That does not
+fit 85.6 × 54 mm; A6 does, and four A6 passes fill an A4 sheet that any office printer prints and
+scissors cut.
 
 Speed (measured in bench/print_sheet.py): the templates and the stylesheet are parsed once, one
 font configuration serves every render, QR codes are small greyscale PNGs (fixed mask), the card

@@ -180,4 +180,4 @@ def _journey(contexts, world, today, screenshot, tmp_path, live_server):
     admin = _sign_in(contexts["admin"], world.admin, TEST_PASSWORD)
     admin.goto("/home")
     screenshot(admin, "main-admin")
-    assert admin.get_by_role("link", name="Tổng quan").first.is_visible()
+    assert admin.get_by_role("link", name="Bảng theo dõi thí điểm").first.is_visible()

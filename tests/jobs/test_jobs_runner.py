@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.clock import utcnow
+from portal.db import after_commit
 from portal.extensions import db
 from portal.jobs import runner
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import after_commit, enqueue, job_handler
+from portal.jobs.services import enqueue, job_handler
 
 CALLS: list[dict] = []
 
