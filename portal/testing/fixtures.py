@@ -88,6 +88,21 @@ def _empty_tables(engine) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
+@pytest.fixture(autouse=True)
+def _close_every_engine():
+    """After each test, close the pooled connections of every app it built (fixtures or create_app).
+
+    An app a test makes for itself would otherwise leave its connections to the garbage collector,
+    which psycopg reports (as a ResourceWarning) in whichever test happens to run then.
+    """
+    yield
+    from portal.extensions import db
+
+    for engines in list(db._app_engines.values()):
+        for engine in engines.values():
+            engine.dispose()
+
+
 @pytest.fixture
 def app_config(database_url, tmp_path) -> dict:
     """The configuration ``app`` is built with; override keys in a test module's own fixture."""
