@@ -5,7 +5,7 @@ import random
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from stdnum.vn import mst
 
 from portal.auth.models import Role, User
 from portal.auth.services import create_user
-from portal.clock import local_today
+from portal.clock import HCMC, local_today, utcnow
 from portal.enterprises.models import Enterprise, EnterpriseStatus
 from portal.plugins.registry import UnitRegistry, fold
 from portal.units.services import sync_units
@@ -46,12 +46,19 @@ UNIT_HOME = {
     "industrial_zones": ("Quận 7", "Huỳnh Tấn Phát"),
     "hitech_park": ("Thành phố Thủ Đức", "Xa lộ Hà Nội"),
 }
-ENTERPRISE_NAMES = [
-    "Công ty TNHH Thực phẩm Sài Gòn Xanh", "Công ty CP Phân phối Nam Sông Hậu", "Công ty TNHH Dược phẩm Phú Mỹ",
-    "Công ty CP Nông sản Đồng Xanh", "Hợp tác xã Rau sạch Tân Phú Trung", "Công ty TNHH Du lịch Rừng Sác",
-    "Công ty CP Thủy sản Cần Thạnh", "Công ty TNHH Điện tử Linh Trung", "Công ty CP Bao bì Tân Thuận",
-    "Công ty TNHH Kỹ thuật Cao Sài Gòn", "Công ty CP Logistics Hiệp Phước", "Công ty TNHH Vật tư Nông nghiệp Củ Chi",
-]
+ENTERPRISE_NAMES = {
+    "district7": ["Công ty TNHH Thực phẩm Sài Gòn Xanh", "Công ty CP Phân phối Nam Sông Hậu",
+                  "Công ty TNHH Dược phẩm Phú Mỹ", "Công ty CP Siêu thị Tân Phong", "Công ty TNHH Kho vận Tân Thuận"],
+    "cugi": ["Công ty CP Nông sản Đồng Xanh", "Hợp tác xã Rau sạch Tân Phú Trung",
+             "Công ty TNHH Vật tư Nông nghiệp Củ Chi", "Công ty TNHH Du lịch Địa đạo", "Công ty CP Sữa Phước Vĩnh An"],
+    "cangio": ["Công ty TNHH Du lịch Rừng Sác", "Công ty CP Thủy sản Cần Thạnh", "Hợp tác xã Muối Lý Nhơn",
+               "Công ty TNHH Hải sản Long Hòa", "Công ty TNHH Nghỉ dưỡng Cần Giờ"],
+    "industrial_zones": ["Công ty TNHH Điện tử Tân Thuận", "Công ty CP Bao bì Hiệp Phước",
+                         "Công ty TNHH May mặc Linh Trung", "Công ty CP Logistics Cát Lái",
+                         "Công ty TNHH Cơ khí Vĩnh Lộc"],
+    "hitech_park": ["Công ty TNHH Kỹ thuật Cao Sài Gòn", "Công ty CP Vi mạch Thủ Đức", "Công ty TNHH Phần mềm Xa Lộ",
+                    "Công ty CP Tự động hóa Long Thạnh Mỹ", "Công ty TNHH Sinh học Công nghệ cao"],
+}
 # Vaccination profiles, drawn with these weights, relative to today.
 PROFILES = [("full", 45), ("waiting", 10), ("one_dose", 12), ("none", 10), ("recovered", 10),
             ("recovery_expired", 3), ("janssen", 4), ("abdala_two", 4), ("missing_date", 2)]
@@ -167,7 +174,6 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
               EnterpriseStatus.REJECTED, EnterpriseStatus.SUSPENDED]
     shifts = list(registry.shifts)
     serial = 100_000
-    names = iter(ENTERPRISE_NAMES * 10)
     for unit in units:
         code = unit.code
         create_user(session, email=f"canbo.{_ascii_slug(code)}@{DEMO_DOMAIN}", password=password,
@@ -177,7 +183,8 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
         locations = list(registry.locations[code])
         district, street = UNIT_HOME.get(code, ("Quận 7", "Nguyễn Văn Linh"))
         for index, status in enumerate(states, start=1):
-            name = f"{next(names)} ({unit.short_code}-{index})"
+            names = ENTERPRISE_NAMES.get(code) or [f"Doanh nghiệp {unit.name_vi}"] * len(states)
+            name = f"{names[(index - 1) % len(names)]} ({unit.short_code}-{index})"
             enterprise = Enterprise(
                 name=name, tax_code=_tax_code(rng), address=f"{rng.randint(1, 900)} {street}",
                 ward=rng.choice(DISTRICT_WARDS.get(district, ["Phường 1"])), district=district, unit=unit,
@@ -199,6 +206,42 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
                 serial += 1
                 session.add(_worker(rng, enterprise, code, serial, today, shifts))
     session.flush()
+    _seed_activity(session, registry, rng, today)
+
+
+def _seed_activity(session: Session, registry: UnitRegistry, rng: random.Random, today: date) -> None:
+    """Issue cards to the eligible workers of approved enterprises, revoke a few, and add two weeks of scans."""
+    from portal.dashboard.eligibility import RefreshScope, refresh_eligibility
+    from portal.passes.services import issue_all_eligible, revoke_pass
+    from portal.verify.models import VerificationRecord
+
+    approved = session.scalars(select(Enterprise).where(Enterprise.status == EnterpriseStatus.APPROVED.value)
+                               .order_by(Enterprise.id)).all()
+    for enterprise in approved:
+        hr = session.scalar(select(User).where(User.enterprise_id == enterprise.id))
+        issue_all_eligible(session, registry, enterprise, hr, today=today)
+    session.flush()
+    from portal.passes.models import Pass
+
+    for pass_ in session.scalars(select(Pass).order_by(Pass.id)).all()[::9]:
+        revoke_pass(session, pass_, None, "Người lao động đã nghỉ việc")
+    outcomes = ["valid"] * 80 + ["outside_window"] * 9 + ["expired"] * 3 + ["revoked"] * 3 + \
+        ["superseded"] * 1 + ["invalid"] * 4
+    records = []
+    for enterprise in approved:
+        for days_ago in range(14, -1, -1):
+            day = today - timedelta(days=days_ago)
+            for _ in range(rng.randint(3, 12)):
+                minute = rng.choice([rng.randint(6 * 60 + 30, 8 * 60), rng.randint(16 * 60 + 30, 18 * 60),
+                                     rng.randint(0, 24 * 60 - 1)])
+                at = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=HCMC)
+                if at > utcnow():
+                    continue
+                records.append(VerificationRecord(at=at, outcome=rng.choice(outcomes), unit_id=enterprise.unit_id,
+                                                  sector=enterprise.sector))
+    session.add_all(records)
+    session.flush()
+    refresh_eligibility(session, registry, RefreshScope(), on_date=today, now=utcnow())
 
 
 def format_logins(logins: list[Login]) -> str:
