@@ -75,9 +75,11 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
     return rate, p99, errors.group(1) if errors else "0"
 
 
-def start_server(instance: Path, database_url: str) -> subprocess.Popen:
+def start_server(instance: Path, database_url: str, redis_url: str | None) -> subprocess.Popen:
     env = dict(os.environ, PORTAL_INSTANCE_PATH=str(instance), DATABASE_URL=database_url,
                SECRET_KEY="bench-" + "x" * 40, SIGNING_KEY_DIR=str(instance / "keys"))
+    if redis_url:
+        env["REDIS_URL"] = redis_url  # rate limits on Redis, as in production
     factory = "portal:create_app({'VERIFY_RATE_LIMIT': '100000000 per minute'})"
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{PORT}",
@@ -98,6 +100,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--redis-url", help="rate limits on this Redis (production); default: in memory")
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="bench-verify-"))
@@ -105,13 +108,13 @@ def main() -> None:
     tokens = prepare(instance, database_url, args.passes)
     script = instance / "verify.lua"
     lua_script(script, tokens)
-    server = start_server(instance, database_url)
+    server = start_server(instance, database_url, args.redis_url)
     try:
         base = f"http://127.0.0.1:{PORT}"
         check = urllib.request.urlopen(f"{base}/api/v1/verify/{tokens[0]}").read().decode()
         assert '"outcome":"valid"' in check.replace(" ", ""), check
         print(f"gunicorn: 2 sync workers on {base}; {os.cpu_count()} cpus; database "
-              f"{database_url.split(':', 1)[0]}; wrk -t2 -c{args.connections} -d{args.seconds}s; "
+              f"{database_url.split(':', 1)[0]}; rate limits {'redis' if args.redis_url else 'memory'}; wrk -t2 -c{args.connections} -d{args.seconds}s; "
               f"load average now {os.getloadavg()[0]:.2f}")
         rows = [("ping (ceiling)", *wrk(f"{base}/api/v1/ping", args.seconds, args.connections)),
                 ("verify", *wrk(base, args.seconds, args.connections, script)),

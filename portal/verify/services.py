@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from portal.clock import local, utcnow
@@ -146,13 +146,14 @@ _FIND_PASS = (
 _RECORD = insert(VerificationRecord.__table__)
 
 
-def verify(session: Session, registry, token: str, *, now: datetime | None = None,
+def verify(session: Session | Connection, registry, token: str, *, now: datetime | None = None,
            record: bool | Callable[[dict], None] = True, keys=None) -> Verification:
     """Check ``token`` at ``now``: signature (with ``keys`` or the app's key ring), pass state, time.
 
     ``record=True`` writes a VerificationRecord (outcome, time, unit, sector; never who) in
     ``session``'s transaction (the caller commits); a callable receives that row instead (the
-    checkpoint views hand it to the batching recorder).
+    checkpoint views hand it to the batching recorder). ``session`` may also be a Core connection
+    (the views use one in autocommit mode: a scan is a single read).
     """
     from portal.tokens.keys import current_keyring
 
@@ -168,9 +169,13 @@ def verify(session: Session, registry, token: str, *, now: datetime | None = Non
     return _finish(session, _describe(state, payload, outcome, reason, now), state, record)
 
 
-def _find_pass(session: Session, payload: TokenPayload) -> PassState | None:
+def _connection(session: Session | Connection) -> Connection:
+    return session if isinstance(session, Connection) else session.connection()
+
+
+def _find_pass(session: Session | Connection, payload: TokenPayload) -> PassState | None:
     # One row of plain columns, no ORM objects: this runs for every scan at every checkpoint.
-    row = session.connection().execute(_FIND_PASS, {"serial": payload.serial}).first()
+    row = _connection(session).execute(_FIND_PASS, {"serial": payload.serial}).first()
     if row is None:
         return None
     state = PassState(*row)
@@ -207,7 +212,7 @@ def _describe(state: PassState, payload: TokenPayload, outcome: Outcome, reason:
     )
 
 
-def _finish(session: Session, result: Verification, state: PassState | None,
+def _finish(session: Session | Connection, result: Verification, state: PassState | None,
             record: bool | Callable[[dict], None]) -> Verification:
     if not record:
         return result
@@ -217,7 +222,7 @@ def _finish(session: Session, result: Verification, state: PassState | None,
     if callable(record):
         record(row)
         return result
-    connection = session.connection()
+    connection = _connection(session)
     autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
     if connection.dialect.name == "postgresql" and not autocommit:
         # A statistics row need not wait for the disk: a crash may lose the last instant of

@@ -39,12 +39,11 @@ def public(view):
 
 
 def _check(token: str) -> services.Verification:
-    # One read, no transaction: a scan never waits behind a writer for a lock.
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     recorder = recorder_for(current_app._get_current_object())
-    result = services.verify(db.session, current_registry(), token, record=recorder.add if recorder else True)
-    db.session.commit()
-    return result
+    # One read on a plain connection, no transaction: a scan never waits behind a writer for a lock
+    # (and pays for no ORM session).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return services.verify(connection, current_registry(), token, record=recorder.add if recorder else True)
 
 
 @bp.get("/v/", defaults={"token": ""})
