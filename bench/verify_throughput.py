@@ -114,7 +114,8 @@ def main() -> None:
         check = urllib.request.urlopen(f"{base}/api/v1/verify/{tokens[0]}").read().decode()
         assert '"outcome":"valid"' in check.replace(" ", ""), check
         print(f"gunicorn: 2 sync workers on {base}; {os.cpu_count()} cpus; database "
-              f"{database_url.split(':', 1)[0]}; rate limits {'redis' if args.redis_url else 'memory'}; wrk -t2 -c{args.connections} -d{args.seconds}s; "
+              f"{database_url.split(':', 1)[0]}; rate limits {'redis' if args.redis_url else 'memory'}; "
+              f"wrk -t2 -c{args.connections} -d{args.seconds}s; "
               f"load average now {os.getloadavg()[0]:.2f}")
         rows = [("ping (ceiling)", *wrk(f"{base}/api/v1/ping", args.seconds, args.connections)),
                 ("verify", *wrk(base, args.seconds, args.connections, script)),
