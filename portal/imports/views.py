@@ -1,9 +1,7 @@
 """Bulk import of workers from a CSV or XLSX file: upload, preview, commit (HR of the enterprise only)."""
 from __future__ import annotations
 
-import math
 import posixpath
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +18,7 @@ from portal.imports.models import ImportBatch
 from portal.imports.parsing import ImportFileError, file_too_large, human_size
 from portal.imports.template import template_csv, template_xlsx
 from portal.jobs.models import Job
+from portal.pagination import Page
 from portal.plugins import current_registry
 
 bp = Blueprint("imports", __name__, template_folder="templates")
@@ -89,7 +88,7 @@ def preview(batch_id: int):
     if show not in VIEWS:
         show = "problems"
     rows = [entry for entry in report if entry["action"] in VIEWS[show]]
-    page = ListPage.of(rows, request.args.get("page", 1, type=int))
+    page = Page.of(rows, request.args.get("page", 1, type=int), PAGE_SIZE)
     response = current_app.make_response(render_template(
         "imports/preview.html", batch=batch, job=job, show=show, page=page, form=CommitForm(),
         language=current_language(), header=lambda name: services.column_header(batch, name),
@@ -133,38 +132,6 @@ def problems(batch_id: int):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-
-@dataclass
-class ListPage:
-    """One page of a list already in memory, shaped like Flask-SQLAlchemy's pagination for the macro."""
-
-    items: list
-    page: int
-    pages: int
-    total: int
-
-    @classmethod
-    def of(cls, rows: list, page: int) -> ListPage:
-        pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
-        page = min(max(1, page), pages)
-        return cls(rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page, pages, len(rows))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
 
 def _own_enterprise():
     enterprise = current_user.enterprise
