@@ -41,7 +41,9 @@ extras=""
 [[ "$purpose" == "test" ]] && extras="[test]"
 stamp=".venv/.installed${extras}"
 inputs=$(cat setup.cfg plugins/*/setup.cfg | sha256sum | cut -d' ' -f1)
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$inputs" ]]; then
+installed() { [[ -f "$1" && "$(cat "$1")" == "$inputs" ]]; }
+# An install with the test extras also serves `make run`.
+if ! installed "$stamp" && ! { [[ -z "$extras" ]] && installed ".venv/.installed[test]"; }; then
   echo "Installing the portal and its unit plugins into .venv"
   .venv/bin/pip install --quiet --disable-pip-version-check -e ".${extras}" $(printf -- '-e %s ' plugins/*/) \
     2> >(grep -v "WARNING: Location" >&2)
