@@ -72,3 +72,13 @@ def get_visible_enterprise_or_404(session, enterprise_id: int):
     if not can_see_enterprise(current_user, enterprise):
         abort(404)
     return enterprise
+
+
+def get_manageable_worker_or_404(session, worker_id: int):
+    """Return the worker when the current user is HR of its enterprise; 404 otherwise (reveals nothing)."""
+    from portal.workers.models import Worker
+
+    worker = session.get(Worker, worker_id)
+    if worker is None or not can_manage_workers(current_user, worker.enterprise):
+        abort(404)
+    return worker

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.auth.access import can_see_enterprise, role_required
+from portal.auth.access import can_see_enterprise, get_manageable_worker_or_404, role_required
 from portal.auth.models import Role
 from portal.clock import local_today
 from portal.errors import render_error
@@ -93,9 +93,7 @@ def index():
 @role_required(Role.HR)
 def issue(worker_id: int):
     """Issue one worker's green card (or bring it up to date)."""
-    worker = db.session.get(Worker, worker_id)
-    if worker is None or worker.enterprise_id != current_user.enterprise_id:
-        abort(404)
+    worker = get_manageable_worker_or_404(db.session, worker_id)
     current = services.active_pass_for(db.session, worker.id)
     before = current.version if current else None
     try:

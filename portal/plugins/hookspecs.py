@@ -148,9 +148,9 @@ def portal_admit_enterprise(
     """Decide whether ``unit`` may approve ``enterprise`` into the pilot.
 
     Stops at first non-None result. Called when an official approves or reinstates, inside the
-    transaction that will record the decision, so ``approved_count`` is exact. The core has already
-    checked that the business type, sector and location are ones the unit declared; the default
-    admits.
+    transaction that will record the decision, so ``approved_count`` is exact. The registration and
+    edit forms offer only the business types, sectors and locations the unit declared (a plugin that
+    stopped declaring one should refuse it here); the default admits.
 
     :param unit: the unit deciding.
     :param enterprise: the applicant's facts.

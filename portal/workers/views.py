@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
-from portal.auth.access import can_manage_workers, role_required
+from portal.auth.access import get_manageable_worker_or_404, role_required
 from portal.auth.models import Role
 from portal.clock import local_today
 from portal.extensions import db
@@ -27,13 +27,6 @@ PER_PAGE = 50
 def _list_args() -> tuple[str, bool]:
     """Return the search text and whether the active workers (not those who left) are wanted."""
     return request.args.get("q", "").strip()[:100], request.args.get("status") != "left"
-
-
-def _own_worker_or_404(worker_id: int) -> Worker:
-    worker = db.session.get(Worker, worker_id)
-    if worker is None or not can_manage_workers(current_user, worker.enterprise):
-        abort(404)
-    return worker
 
 
 @bp.get("/workers")
@@ -72,7 +65,7 @@ def new():
 @role_required(Role.HR)
 def edit(worker_id: int):
     """Change a worker's data; the page also lets HR record that the worker left."""
-    worker = _own_worker_or_404(worker_id)
+    worker = get_manageable_worker_or_404(db.session, worker_id)
     form = WorkerForm(data=worker_form_data(worker), registry=current_registry())
     if worker.active and form.validate_on_submit():
         saved = _save(form, lambda clean: services.update_worker(db.session, worker, clean, current_user))
@@ -86,7 +79,7 @@ def edit(worker_id: int):
 @role_required(Role.HR)
 def deactivate(worker_id: int):
     """Record that a worker left the enterprise (their green card stops with it)."""
-    worker = _own_worker_or_404(worker_id)
+    worker = get_manageable_worker_or_404(db.session, worker_id)
     leave_form = DeactivateForm(today=local_today())
     if not worker.active:
         flash(_("This worker has already left the enterprise."), "error")
