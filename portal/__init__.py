@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_plugins(app)
     _init_translations(app)
     _register_blueprints(app)
+    _wire(app)
     _register_cli(app)
     return app
 
@@ -97,6 +98,12 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(views.bp)
         for extra in getattr(views, "extra_blueprints", ()):
             app.register_blueprint(extra)
+
+
+def _wire(app: Flask) -> None:
+    from portal.wiring import wire
+
+    wire(app)
 
 
 def _register_cli(app: Flask) -> None:

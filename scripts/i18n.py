@@ -44,7 +44,7 @@ def _pybabel(*args: str) -> None:
 
 def extract(sources: list[Path], skip: list[Path], output: Path) -> None:
     args = ["extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext", "--no-location",
-            "--sort-output", "-o", str(output)]
+            "--sort-output", "--no-wrap", "-o", str(output)]
     for path in skip:
         args += ["--ignore-dirs", path.name]
     # pybabel's --ignore-dirs matches folder names; the feature folders have distinct names.
@@ -60,9 +60,9 @@ def update(only: list[str] | None = None) -> None:
             po = directory / locale / "LC_MESSAGES" / "messages.po"
             if po.exists():
                 _pybabel("update", "-i", str(pot), "-d", str(directory), "-l", locale, "--no-fuzzy-matching",
-                         "--ignore-obsolete")
+                         "--ignore-obsolete", "--no-wrap")
             else:
-                _pybabel("init", "-i", str(pot), "-d", str(directory), "-l", locale)
+                _pybabel("init", "-i", str(pot), "-d", str(directory), "-l", locale, "--no-wrap")
         pot.unlink()
 
 

@@ -13,7 +13,7 @@ from functools import cache
 from sqlalchemy import bindparam, case, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from portal import clock, events
+from portal import clock
 from portal.dashboard.eligibility import RefreshScope, forget_inactive, refresh_eligibility, stale_worker_ids
 from portal.dashboard.models import EligibilitySnapshot
 from portal.dashboard.scans import days_between, scan_counts
@@ -480,16 +480,14 @@ def _current_registry() -> UnitRegistry:
     return current_registry()
 
 
-@events.workers_changed.connect
-def _on_workers_changed(enterprise, session: Session, worker_ids, **_kwargs) -> None:
+def on_workers_changed(enterprise, session: Session, worker_ids, **_kwargs) -> None:
     """Re-evaluate the workers just created or changed, in the sender's transaction (never committed here)."""
     now = clock.utcnow()
     refresh_eligibility(session, _current_registry(), RefreshScope(worker_ids=tuple(worker_ids)),
                         on_date=clock.local_today(now), now=now)
 
 
-@events.workers_deactivated.connect
-def _on_workers_deactivated(enterprise, session: Session, worker_ids, **_kwargs) -> None:
+def on_workers_deactivated(enterprise, session: Session, worker_ids, **_kwargs) -> None:
     """Drop the deactivated workers from the snapshot, in the sender's transaction."""
     forget_inactive(session, RefreshScope(worker_ids=tuple(worker_ids)))
 

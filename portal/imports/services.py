@@ -26,7 +26,7 @@ from portal.audit.services import record
 from portal.clock import format_datetime, local_today, utcnow
 from portal.imports.models import ImportBatch, ImportStatus, pack
 from portal.imports.parsing import HeaderSpec, ImportFileError, Limits, ParsedFile, detect_kind, parse_upload
-from portal.jobs.services import enqueue, job_handler
+from portal.jobs.services import enqueue
 from portal.workers.columns import COLUMNS, escape_cell, match_header, unescape_cell
 from portal.workers.identity import clean_citizen_id
 from portal.workers.models import VaccineDose, Worker, mask_citizen_id
@@ -436,7 +436,6 @@ def _keep_refusal(session, batch: ImportBatch, error: ImportRefused) -> None:
 
 # -- background jobs ---------------------------------------------------------------------------------------
 
-@job_handler("imports.check", label=_l("Checking the worker list"), back_endpoint="imports.upload")
 def check_job(ctx, batch_id: int) -> dict:
     """Read and check a large upload with progress, then keep the report on its batch."""
     session = ctx.session
@@ -475,7 +474,6 @@ def check_job(ctx, batch_id: int) -> dict:
     return {"batch_id": batch_id, **dict(check.counts)}
 
 
-@job_handler("imports.commit", label=_l("Importing the worker list"), back_endpoint="imports.upload")
 def commit_job(ctx, batch_id: int) -> dict:
     """Write a large batch that the request queuing this job claimed."""
     from portal.auth.models import User

@@ -223,7 +223,7 @@ def _context(app, job_id: int, lease: str) -> JobContext | None:
 
 def _call_handler(app, ctx: JobContext):
     """Call the handler in the language of who enqueued the job; return its JSON-able result."""
-    handler = handler_for(ctx.kind)
+    handler = handler_for(app, ctx.kind)
     params = {key: value for key, value in ctx.params.items() if key != LOCALE_PARAM}
     with force_locale(ctx.params.get(LOCALE_PARAM) or app.config["BABEL_DEFAULT_LOCALE"]):
         result = handler.func(ctx, **params)

@@ -1,6 +1,7 @@
 """Background jobs: register handlers, enqueue work inside a transaction, find a user's jobs.
 
-A handler is a function ``func(ctx, **params)`` registered with :func:`job_handler`; it runs in its
+A handler is a function ``func(ctx, **params)`` registered with :func:`register_handler` (by
+:mod:`portal.wiring`, when the app is made); it runs in its
 own app context, in the language of the request that enqueued it (``flask_babel.gettext`` works). It reports
 progress with ``ctx.progress(done, total, message=None)``, writes files to ``ctx.output_path(name)``
 and returns a JSON-able value kept as ``job.result``.
@@ -56,30 +57,27 @@ class Handler:
     back_endpoint: str | None
 
 
-_HANDLERS: dict[str, Handler] = {}
 #: The params key holding the language the job speaks; the runner takes it out before calling the handler.
 LOCALE_PARAM = "_locale"
+#: Where an app keeps its handlers (``app.extensions``); :mod:`portal.wiring` fills it.
+HANDLERS_KEY = "portal.jobs.handlers"
 
 
-def job_handler(kind: str, *, label=None, back_endpoint: str | None = None):
-    """Register ``func(ctx, **params)`` as the handler of jobs of ``kind``.
+def register_handler(app, kind: str, func: Callable, *, label=None, back_endpoint: str | None = None) -> None:
+    """Make ``func(ctx, **params)`` the handler of ``app``'s jobs of ``kind`` (called from portal.wiring).
 
     ``label`` names the job on its progress page; ``back_endpoint`` is where that page links back to.
     """
-
-    def decorator(func):
-        existing = _HANDLERS.get(kind)
-        if existing is not None and existing.func.__qualname__ != func.__qualname__:
-            raise ValueError(f"job kind {kind!r} already has a handler ({existing.func.__qualname__})")
-        _HANDLERS[kind] = Handler(kind, func, label or kind, back_endpoint)
-        return func
-
-    return decorator
+    handlers = app.extensions.setdefault(HANDLERS_KEY, {})
+    existing = handlers.get(kind)
+    if existing is not None and existing.func is not func:
+        raise ValueError(f"job kind {kind!r} already has a handler ({existing.func.__qualname__})")
+    handlers[kind] = Handler(kind, func, label or kind, back_endpoint)
 
 
-def handler_for(kind: str) -> Handler:
-    """Return the handler registered for ``kind``; KeyError when there is none."""
-    return _HANDLERS[kind]
+def handler_for(app, kind: str) -> Handler:
+    """Return ``app``'s handler for ``kind``; KeyError when there is none."""
+    return app.extensions.get(HANDLERS_KEY, {})[kind]
 
 
 def setting(app, key: str):
@@ -102,8 +100,8 @@ def jobs_mode(app) -> str:
 def enqueue(session, kind: str, params: dict, *, user_id: int | None = None,
             enterprise_id: int | None = None) -> Job:
     """Add a queued job to ``session``; it is dispatched once the caller commits (never before)."""
-    if kind not in _HANDLERS:
-        raise KeyError(f"no handler for job kind {kind!r}")
+    app = current_app._get_current_object()
+    handler_for(app, kind)  # KeyError now beats a job that can never start
     params = dict(params or {})
     json.dumps(params)  # a TypeError now beats a job that can never start
     if has_request_context():
@@ -113,7 +111,6 @@ def enqueue(session, kind: str, params: dict, *, user_id: int | None = None,
               user_id=user_id, enterprise_id=enterprise_id, created_at=utcnow())
     session.add(job)
     session.flush()
-    app = current_app._get_current_object()
     job_id = job.id
     after_commit(session, lambda: dispatch(app, [job_id]))
     return job

@@ -83,7 +83,7 @@ def status(job_id: int):
         response = jsonify(payload)
     else:
         try:
-            handler = handler_for(job.kind)
+            handler = handler_for(current_app, job.kind)
         except KeyError:
             handler = None
         response = current_app.make_response(render_template(

@@ -3,8 +3,8 @@
 Nothing here commits. What must happen only once the change is committed (telling the unit's
 plugin, dropping the cached PDF) is registered with :func:`portal.db.after_commit`.
 
-This module also listens to :mod:`portal.events` (connected at import; ``portal.passes.views``
-imports it): inside the sender's transaction, a worker whose printed data changed gets a new
+This module also answers :mod:`portal.events` (its ``on_*`` receivers are connected by
+:mod:`portal.wiring`): inside the sender's transaction, a worker whose printed data changed gets a new
 version of their pass, a worker who left or is no longer eligible loses it, and an enterprise
 suspended or rejected loses all of its passes.
 """
@@ -33,8 +33,6 @@ from portal.audit.services import record
 from portal.clock import local, local_today, start_of_local_day, utcnow
 from portal.db import after_commit
 from portal.enterprises.models import EnterpriseStatus
-from portal.events import enterprise_status_changed, workers_changed, workers_deactivated
-from portal.jobs.services import job_handler
 from portal.passes.models import Pass, PassStatus
 from portal.plugins import current_registry
 from portal.plugins.api import validity_instants
@@ -454,21 +452,18 @@ def sync_passes(session, registry, worker_ids, actor, *, today: date | None = No
     return outcome
 
 
-@workers_changed.connect
-def _on_workers_changed(enterprise, *, session, actor=None, worker_ids=(), **_ignored) -> None:
+def on_workers_changed(enterprise, *, session, actor=None, worker_ids=(), **_ignored) -> None:
     sync_passes(session, current_registry(), worker_ids, actor)
 
 
-@workers_deactivated.connect
-def _on_workers_deactivated(enterprise, *, session, actor=None, worker_ids=(), reason=None, **_ignored) -> None:
+def on_workers_deactivated(enterprise, *, session, actor=None, worker_ids=(), reason=None, **_ignored) -> None:
     left = _in_default_locale(LEFT_REASON)
     text = f"{left} — {reason}" if reason else left
     for pass_ in _active_passes_of(session, worker_ids):
         revoke_pass(session, pass_, actor, text)
 
 
-@enterprise_status_changed.connect
-def _on_enterprise_status_changed(enterprise, *, session, actor=None, before=None, after=None, reason=None,
+def on_enterprise_status_changed(enterprise, *, session, actor=None, before=None, after=None, reason=None,
                                   **_ignored) -> None:
     labels = {
         EnterpriseStatus.SUSPENDED.value: _l("The enterprise was suspended from the pilot"),
@@ -561,7 +556,6 @@ def printable_passes(session, enterprise_id: int, today: date | None = None) -> 
     ).unique().all()
 
 
-@job_handler("print_sheet", label=_l("Print sheet of green cards"), back_endpoint="passes.index")
 def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str = "vi"):
     """Lay out every active pass of the enterprise four to an A4 page, reporting progress."""
     session = ctx.session
@@ -588,7 +582,6 @@ def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str 
     return {"count": total}
 
 
-@job_handler("issue_all", label=_l("Issue green cards for all eligible workers"), back_endpoint="passes.index")
 def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
     """Issue the cards of every eligible worker in one transaction."""
     from portal.auth.models import User

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.i18n import safe_next
 from portal.jobs.services import enqueue
 from portal.navigation import has_endpoint
-from portal.passes import services  # also connects the listeners of portal.events
+from portal.passes import services
 from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
 from portal.plugins import current_registry

@@ -1,7 +1,6 @@
 """The units the installed plugins bring, their declarations, and the per-unit hook callers."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from portal.plugins.types import (
     Validity,
     WorkerFacts,
 )
+from portal.text import fold  # noqa: F401  (re-exported: the name the code used first)
 
 if TYPE_CHECKING:
     from portal.plugins.manager import PortalPluginManager
@@ -31,12 +31,6 @@ class PluginError(RuntimeError):
 
 class DuplicateDeclaration(PluginError):
     """Raised when two declarations share a code where codes must be unique."""
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip Vietnamese diacritics, for matching names typed in many ways."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
 
 
 def _index(items, what: str, owner: str) -> dict:

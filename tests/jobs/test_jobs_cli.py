@@ -3,16 +3,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import job_handler
+from portal.jobs.services import register_handler
 
 
-@job_handler("test_jobs_cli.square")
 def _square(ctx, *, number: int):
     ctx.progress(1, 1)
     return {"square": number * number}
+
+
+@pytest.fixture(autouse=True)
+def _job_handlers(app):
+    """Register this module's job handlers on the app under test."""
+    register_handler(app, "test_jobs_cli.square", _square)
 
 
 def _add(app, **values) -> int:

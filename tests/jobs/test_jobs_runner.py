@@ -14,12 +14,11 @@ from portal.db import after_commit
 from portal.extensions import db
 from portal.jobs import runner
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import enqueue, job_handler
+from portal.jobs.services import enqueue, register_handler
 
 CALLS: list[dict] = []
 
 
-@job_handler("test_jobs.echo")
 def _echo(ctx, *, text: str, steps: int = 3):
     """Report progress step by step, write a file, and say which thread ran it."""
     for step in range(steps + 1):
@@ -29,7 +28,6 @@ def _echo(ctx, *, text: str, steps: int = 3):
     return {"text": text, "thread": threading.current_thread().name}
 
 
-@job_handler("test_jobs.observe_progress")
 def _observe_progress(ctx):
     """Report progress, then read the row back from another connection, as the status page would."""
     ctx.progress(1, 4, "first quarter")
@@ -38,10 +36,17 @@ def _observe_progress(ctx):
     return {"seen": list(row)}
 
 
-@job_handler("test_jobs.boom")
 def _boom(ctx):
     ctx.progress(2, 5)
     raise RuntimeError("the printer caught fire")
+
+
+@pytest.fixture(autouse=True)
+def _job_handlers(app):
+    """Register this module's job handlers on the app under test."""
+    register_handler(app, "test_jobs.echo", _echo)
+    register_handler(app, "test_jobs.observe_progress", _observe_progress)
+    register_handler(app, "test_jobs.boom", _boom)
 
 
 def _wait_for(app, job_id: int, timeout: float = 30.0) -> Job:

@@ -7,14 +7,19 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.extensions import db
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import enqueue, job_handler
+from portal.jobs.services import enqueue, register_handler
 
 
-@job_handler("test_jobs_views.sheet", back_endpoint="home.index")
 def _sheet(ctx, *, name: str):
     ctx.progress(7, 7, "xong")
     ctx.output_path(name).write_bytes(b"%PDF-1.7 fake sheet")
     return {"count": 7}
+
+
+@pytest.fixture(autouse=True)
+def _job_handlers(app):
+    """Register this module's job handlers on the app under test."""
+    register_handler(app, "test_jobs_views.sheet", _sheet, back_endpoint="home.index")
 
 
 def _job_for(app, email: str, **values) -> int:
