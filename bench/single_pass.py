@@ -5,7 +5,7 @@
 Warm render: ``render_pass_pdf`` of a different, already built card each time (QR made,
 layout, PDF written), after one warm-up render. Naive: the same pass through WeasyPrint's
 defaults (new FontConfiguration, stylesheets parsed, qrcode's automatic mask) in the same run.
-Cached download: ``portal.passes.services.pass_pdf`` of a pass already rendered (the other
+Cached download: ``portal.passes.pdf.pass_pdf`` of a pass already rendered (the other
 feature's cache on disk), when that function exists; otherwise reading the cached bytes from
 disk. Figures only.
 """
@@ -69,7 +69,7 @@ def main() -> None:
         print(f"  warm render is {statistics.median(naive) / statistics.median(ours):.1f}× faster than naive (median)")
 
         try:
-            from portal.passes.services import pass_pdf
+            from portal.passes.pdf import pass_pdf
         except ImportError:
             pass_pdf = None
         registry = app.extensions["portal.plugins"].registry

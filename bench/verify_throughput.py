@@ -51,7 +51,7 @@ def prepare(instance: Path, database_url: str, count: int) -> list[str]:
             born = date(1970 + index % 30, 5, 17)
             worker = make_worker(db.session, enterprise, name=f"Nguyễn Văn An {index}", born=born,
                                  citizen_id=make_cccd(79, born, "M", index + 1))
-            tokens.append(sign_pass_token(make_pass(db.session, worker, windows=ALL_DAY), registry))
+            tokens.append(sign_pass_token(make_pass(db.session, worker, windows=ALL_DAY)))
         db.session.commit()
         db.engine.dispose()
     return tokens

@@ -85,8 +85,8 @@ def _init_translations(app: Flask) -> None:
 
 #: Feature packages whose ``views.bp`` blueprint the portal serves, in registration order.
 FEATURES = (
-    "home", "auth", "enterprises", "workers", "imports", "api", "passes", "selfservice", "verify", "jobs",
-    "dashboard",
+    "home", "auth", "enterprises", "workers", "eligibility", "imports", "api", "passes", "selfservice", "verify",
+    "jobs", "dashboard",
 )
 
 

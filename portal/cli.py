@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
 
 from portal import create_app
 
@@ -78,9 +79,10 @@ def users_create(role, email, full_name, unit_code, tax_code, password) -> None:
     """Create a user of any role."""
     from sqlalchemy import select
 
-    from portal.auth.services import AccountError, create_user
+    from portal.auth.services import create_user
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
+    from portal.messages import Refusal
     from portal.units.services import unit_row
 
     unit = enterprise = None
@@ -100,8 +102,9 @@ def users_create(role, email, full_name, unit_code, tax_code, password) -> None:
     try:
         user = create_user(db.session, email=email, password=password, full_name=full_name, role=role,
                            unit=unit, enterprise=enterprise)
-    except AccountError as error:
-        raise click.UsageError(str(error)) from None
+    except Refusal as refusal:
+        with force_locale("en"):  # the command line speaks English to operators
+            raise click.UsageError(str(refusal)) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email}.")
 

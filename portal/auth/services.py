@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from functools import cache
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth.models import Role, User, password_hash_method
 from portal.clock import utcnow
+from portal.messages import Refusal
 
 MIN_PASSWORD_LENGTH = 10
+EMAIL_TAKEN = _l("An account with this email already exists: sign in instead, or use another email.")
 
 
 @cache
@@ -19,27 +22,24 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("no such account", method=method)
 
 
-class AccountError(ValueError):
-    """Raised with a user-facing message when an account cannot be created."""
-
-
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
 def create_user(session: Session, *, email: str, password: str, full_name: str, role: Role | str,
                 enterprise=None, unit=None, phone: str | None = None) -> User:
-    """Add a user to ``session`` (not committed); raise AccountError on a taken email or a weak password."""
+    """Add a user to ``session`` (not committed); raise Refusal on a taken email or a weak password."""
     role = Role(role)
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise Refusal(_l("The password needs at least %(min)s characters.", min=MIN_PASSWORD_LENGTH),
+                      field="password")
     if session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        raise AccountError("email already registered")
+        raise Refusal(EMAIL_TAKEN, field="email")
     if role is Role.HR and enterprise is None:
-        raise AccountError("an HR account needs an enterprise")
+        raise Refusal(_l("An HR account needs an enterprise."), field="enterprise")
     if role is Role.OFFICIAL and unit is None:
-        raise AccountError("an official needs a unit")
+        raise Refusal(_l("An official's account needs a unit."), field="unit")
     user = User(email=email, full_name=full_name.strip(), role=role.value, phone=phone,
                 enterprise=enterprise if role is Role.HR else None,
                 unit=unit if role is Role.OFFICIAL else None)

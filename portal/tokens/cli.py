@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from portal.clock import HCMC, end_of_local_day, format_date, local, start_of_local_day, utcnow
 from portal.tokens.codec import InvalidToken, decode_token
 from portal.tokens.keys import KeyRing, KeyRingError, public_keys_from_document
+from portal.tokens.pass_data import timing
 
 
 def _ring() -> KeyRing:
@@ -71,16 +72,14 @@ def _token_from(text: str) -> str:
 
 def offline_outcome(payload, revocations: dict | None, now: datetime) -> str:
     """Judge a genuine token from its own dates and windows and an optional revocation list."""
-    from portal.verify.services import timing_outcome
-
     for item in (revocations or {}).get("revoked", ()):
         if item.get("serial") == payload.serial:
             return "revoked"
     for item in (revocations or {}).get("superseded", ()):
         if item.get("serial") == payload.serial and payload.version < int(item.get("current_version", 0)):
             return "superseded"
-    return timing_outcome(start_of_local_day(payload.valid_from), end_of_local_day(payload.valid_until),
-                          payload.windows, now).value
+    return timing(start_of_local_day(payload.valid_from), end_of_local_day(payload.valid_until),
+                  payload.windows, now)
 
 
 @click.command("verify")

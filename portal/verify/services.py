@@ -15,7 +15,7 @@ from portal.enterprises.models import Enterprise, EnterpriseStatus
 from portal.passes.models import Pass, PassStatus
 from portal.plugins.types import CommuteWindow
 from portal.tokens.codec import InvalidToken, TokenPayload, decode_token
-from portal.tokens.pass_data import parse_windows, valid_days
+from portal.tokens.pass_data import parse_windows, timing, valid_days
 from portal.units.models import PilotUnit
 from portal.verify.models import VerificationRecord
 from portal.workers.models import Worker, mask_citizen_id
@@ -97,12 +97,7 @@ def timing_outcome(valid_from: datetime, valid_until: datetime, windows, now: da
 
     Windows are compared in HCMC local time to the second, both ends included.
     """
-    if not valid_from <= now < valid_until:
-        return Outcome.EXPIRED
-    moment = local(now).time()
-    if any(window.contains(moment) for window in windows):
-        return Outcome.VALID
-    return Outcome.OUTSIDE_WINDOW
+    return Outcome(timing(valid_from, valid_until, windows, now))
 
 
 @dataclass(frozen=True)

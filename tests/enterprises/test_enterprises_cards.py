@@ -3,8 +3,8 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.passes.issuing import issue_pass
 from portal.passes.models import Pass
-from portal.passes.services import issue_pass
 from portal.verify.services import verify
 from portal.workers.models import Worker
 

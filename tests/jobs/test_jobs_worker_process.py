@@ -70,7 +70,7 @@ def test_a_separate_rq_worker_process_prints_a_sheet(app, world, helpers_for_job
 @pytest.fixture
 def helpers_for_jobs(app):
     def issue_one(world):
-        from portal.passes.services import issue_pass
+        from portal.passes.issuing import issue_pass
         from portal.workers.models import Worker
 
         with app.app_context():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal.extensions import db
-from portal.passes import services
+from portal.passes import pdf
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
                                    reason="poppler-utils are not installed")
@@ -27,13 +27,13 @@ def _pdftotext(data: bytes, tmp_path: Path) -> str:
 def renders(monkeypatch):
     """Count the real renders (the renderer still runs)."""
     calls = []
-    real = services.render_pass_pdf
+    real = pdf.render_pass_pdf
 
     def counting(card):
         calls.append(card.serial)
         return real(card)
 
-    monkeypatch.setattr(services, "render_pass_pdf", counting)
+    monkeypatch.setattr(pdf, "render_pass_pdf", counting)
     return calls
 
 
@@ -73,7 +73,8 @@ def test_a_new_version_drops_the_cached_pdf(client, auth, app, world, helpers, r
     with app.app_context():
         worker = db.session.get(Worker, world.worker_a)
         worker.home_ward = "Tân Phú"
-        workers_changed.send(worker.enterprise, session=db.session, actor=None, worker_ids=[worker.id])
+        workers_changed.send(worker.enterprise, session=db.session, actor=None,
+                             registry=app.extensions["portal.plugins"].registry, worker_ids=[worker.id])
         assert old.exists()  # nothing is dropped before the commit
         db.session.commit()
     assert not old.exists()

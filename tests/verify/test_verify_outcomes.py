@@ -29,7 +29,7 @@ def ctx(app, world):
     with app.app_context():
         pass_ = make_pass(db.session, db.session.get(Worker, world.worker_a), first_day=FIRST, last_day=LAST)
         db.session.commit()
-        token = sign_pass_token(pass_, app.extensions["portal.plugins"].registry)
+        token = sign_pass_token(pass_)
 
         def check(now, token_=token):
             return verify(db.session, app.extensions["portal.plugins"].registry, token_, now=now)
@@ -77,7 +77,7 @@ def test_a_window_across_midnight(app, world):
         pass_ = make_pass(db.session, db.session.get(Worker, world.worker_b), first_day=FIRST, last_day=LAST,
                           windows=night)
         db.session.commit()
-        token = sign_pass_token(pass_, None)
+        token = sign_pass_token(pass_)
         registry = app.extensions["portal.plugins"].registry
         outcomes = [verify(db.session, registry, token, now=hcmc(2021, 10, 1, *hms)).outcome
                     for hms in ((21, 59, 59), (22, 0, 0), (23, 59, 59), (0, 0, 0), (6, 0, 0), (6, 0, 1))]
@@ -114,7 +114,7 @@ def test_a_pass_of_an_enterprise_no_longer_approved_is_revoked(ctx, status):
 def test_a_token_version_never_issued_is_invalid(app, ctx):
     pass_, _token, check = ctx
     pass_.version = 3
-    future = sign_pass_token(pass_, None)
+    future = sign_pass_token(pass_)
     db.session.rollback()
     assert check(hcmc(2021, 10, 1, 7, 0, 0), future).outcome is Outcome.INVALID
 
