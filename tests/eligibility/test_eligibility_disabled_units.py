@@ -136,6 +136,11 @@ def test_hr_of_a_disabled_unit_walks_every_page_and_is_told_the_unit_is_not_acti
         assert refused.status_code == 200 and NOT_ACTIVE in refused.get_data(as_text=True)
     card = client.get(f"/passes/{unit.pass_id}.pdf")
     assert card.status_code == 409 and NOT_ACTIVE in card.get_data(as_text=True)
+    # The worker's own download says so too (their card prints what the unit's plugin adds).
+    worker = without(code)
+    own = worker.submit("/the-xanh", {"citizen_id": f"0790900{UNITS.index(code):05d}", "date_of_birth": "17/05/1990",
+                                      "phone_last4": "3456"})
+    assert own.status_code == 200 and NOT_ACTIVE in own.get_data(as_text=True)
     # Re-evaluating says what the rules cannot: nobody of the unit is eligible while it is not active.
     assert client.submit("/eligibility/refresh", follow_redirects=True).status_code == 200
     assert "Quy định của đơn vị thí điểm quản lý người lao động này hiện không hoạt động" in _get(client, "/passes")
