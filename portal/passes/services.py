@@ -33,6 +33,7 @@ from portal.audit.services import record
 from portal.clock import local, local_today, start_of_local_day, utcnow
 from portal.db import after_commit
 from portal.enterprises.models import EnterpriseStatus
+from portal.jobs.services import Outcome
 from portal.passes.models import Pass, PassStatus
 from portal.plugins import current_registry
 from portal.plugins.api import validity_instants
@@ -565,21 +566,22 @@ def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str 
     session.rollback()
     total = len(passes)
     if not total:
-        ctx.progress(0, 0, _("There is no active green card to print."))
+        ctx.progress(0, 0, _l("There is no active green card to print."))
         return {"count": 0}
     registry = current_registry()
     cards = []
     for index, pass_ in enumerate(passes, start=1):
         cards.append(build_card(pass_, registry, base_url=base_url, locale=card_locale))
-        ctx.progress(index, 2 * total, _("Preparing the cards"))
+        ctx.progress(index, 2 * total, _l("Preparing the cards"))
 
     def rendered(done: int, _total: int) -> None:
-        ctx.progress(total + done, 2 * total, _("Laying out the pages"))
+        ctx.progress(total + done, 2 * total, _l("Laying out the pages"))
 
     data = render_print_sheet(cards, progress=rendered)
-    ctx.output_path(f"the-xanh-{tax_code}-{local_today():%Y%m%d}.pdf").write_bytes(data)
-    ctx.progress(2 * total, 2 * total, _("%(count)s green cards ready to print.", count=total))
-    return {"count": total}
+    ctx.save_output(f"the-xanh-{tax_code}-{local_today():%Y%m%d}.pdf", data, content_type="application/pdf")
+    ready = _l("%(count)s green cards ready to print.", count=total)
+    ctx.progress(2 * total, 2 * total, ready)
+    return Outcome({"count": total}, summary=ready)
 
 
 def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
@@ -595,7 +597,7 @@ def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
     summary = issue_all_eligible(session, current_registry(), enterprise, actor)
     session.commit()
     done = summary.issued + summary.renewed + summary.unchanged
-    ctx.progress(done, done, _("Green cards issued"))
+    ctx.progress(done, done, _l("Green cards issued"))
     return summary.as_dict()
 
 
