@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
