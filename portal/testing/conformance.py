@@ -193,7 +193,8 @@ def check_declarations(subject: Subject) -> None:
     if registry.implements(code, "portal_shifts"):
         for shift in registry.plugin(code).portal_shifts():
             _check_named(code, "shift", shift, max_code=32)
-            assert isinstance(shift.start, time) and isinstance(shift.end, time) and shift.start != shift.end
+            assert isinstance(shift.start, time) and isinstance(shift.end, time) and shift.start != shift.end, (
+                f"unit {code!r}: shift {shift.code!r} must start and end at different times")
 
 
 def _check_named(unit_code: str, what: str, item, *, max_code: int) -> None:
