@@ -57,6 +57,9 @@ class UnitRegistry:
     _unit_plugins: dict[str, object] = field(default_factory=dict)
     _callers: dict[tuple[str, str], object] = field(default_factory=dict)
     _shift_names: dict[str, Shift] = field(default_factory=dict)
+    # Answers derived from pure hooks, asked for every worker on a page: computed once per registry.
+    _follows_shift: dict[str, bool] = field(default_factory=dict)
+    _journeys: dict[tuple[str, str | None], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pm: PortalPluginManager) -> UnitRegistry:
@@ -165,20 +168,27 @@ class UnitRegistry:
 
         When they do not (the default), the shift does not change the card; a worker whose shift
         starts or ends outside the windows needs the travel permit for those journeys
-        (see :meth:`journeys_outside_windows`).
+        (see :meth:`journeys_outside_windows`). KeyError for a unit no installed plugin brings.
         """
-        return bool(self.hook(unit_code, "portal_windows_follow_shift")(unit=self.unit(unit_code)))
+        if unit_code not in self._follows_shift:
+            answer = self.hook(unit_code, "portal_windows_follow_shift")(unit=self.unit(unit_code))
+            self._follows_shift[unit_code] = bool(answer)
+        return self._follows_shift[unit_code]
 
     def journeys_outside_windows(self, unit_code: str, shift_code: str | None) -> tuple[str, ...]:
         """Return the journeys ("to_work", "to_home") a worker on ``shift_code`` makes outside every window.
 
         The journey to work is counted at the shift's start, the journey home at its end; each one
-        returned needs the travel permit (giấy đi đường). An unknown or missing shift gives ``()``.
+        returned needs the travel permit (giấy đi đường). An unknown or missing shift gives ``()``;
+        KeyError for a unit no installed plugin brings.
         """
-        shift = self.shifts.get(shift_code or "")
-        if shift is None:
-            return ()
-        return shift.journeys_outside(self.commute_windows(unit_code, shift_code))
+        key = (unit_code, shift_code)
+        if key not in self._journeys:
+            self.unit(unit_code)
+            shift = self.shifts.get(shift_code or "")
+            self._journeys[key] = (shift.journeys_outside(self.commute_windows(unit_code, shift_code))
+                                   if shift is not None else ())
+        return self._journeys[key]
 
     def shift_outside_windows(self, unit_code: str, shift_code: str | None) -> bool:
         """Say whether a worker on ``shift_code`` starts or ends the shift outside every window of the unit."""

@@ -122,3 +122,13 @@ def test_windows_crossing_midnight_and_their_edges():
     early = api.Shift("early", "Ca sớm", "Early", time(0, 15), time(8, 0))
     assert early.journeys_outside(windows) == ("to_home",)  # 00:15:00 is the window's last second
     assert api.Shift("x", "x", "x", time(0, 16), time(4, 0)).journeys_outside(windows) == ("to_work",)
+
+
+def test_a_unit_no_plugin_brings_is_a_key_error(pm):
+    # A disabled unit's enterprises ask the core, which shows the unit as not active instead.
+    with pytest.raises(KeyError):
+        pm.registry.windows_follow_shift("district99")
+    with pytest.raises(KeyError):
+        pm.registry.shift_outside_windows("district99", "shift3")
+    with pytest.raises(KeyError):
+        pm.registry.journeys_outside_windows("district99", None)
