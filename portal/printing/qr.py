@@ -1,18 +1,21 @@
-"""QR codes behind one module: the module matrix (cached) and a small PNG as a ``data:`` URI.
+"""QR codes behind one module: the module matrix of a URL, and a small PNG of it.
 
-Measured by the team: a PNG is half the WeasyPrint cost of an SVG, and a fixed mask pattern makes
-generation three times faster (qrcode otherwise builds all eight masks to pick the best). Mask 0
-is a valid choice for every symbol; scanners do not care which mask was used. The version is
-read from the capacity table instead of qrcode's trial fitting, which saves another third.
+Byte mode, error correction M, mask 0, the smallest version that holds the text (read from the
+capacity table), up to :data:`MAX_VERSION`. Scanners do not care which mask was used, and a
+fixed one saves trying all eight.
+
+The function patterns (finders, timing, alignment, format and version information) and the
+order in which data modules are placed come from ``qrcode`` once per version; the data
+codewords and their Reed-Solomon error correction are computed here with lookup tables, about
+eight times faster than ``qrcode``'s polynomial arithmetic (a print sheet makes a thousand codes).
+``tests/printing/test_printing_qr.py`` checks that every version gives exactly ``qrcode``'s matrix.
 """
 from __future__ import annotations
 
 import base64
 import io
-from functools import lru_cache
+from functools import cache, lru_cache
 
-import qrcode
-from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
 #: The largest QR version a pass may use (57×57 modules): it still scans from a phone screen.
@@ -22,6 +25,7 @@ QUIET_ZONE = 4
 MASK_PATTERN = 0
 #: Bytes a byte-mode symbol holds at error correction M, versions 1-10 (ISO/IEC 18004, table 7).
 BYTE_CAPACITY_M = (14, 26, 42, 62, 84, 106, 122, 152, 180, 213)
+PAD_BYTES = (0xEC, 0x11)
 
 
 class QRTooLarge(ValueError):
@@ -37,14 +41,133 @@ def version_for(text: str) -> int:
     raise QRTooLarge(f"{size} bytes need a QR code above version {MAX_VERSION} (at most {BYTE_CAPACITY_M[-1]})")
 
 
+# -- Galois field GF(256) and Reed-Solomon ---------------------------------------------------------
+
+def _field_tables() -> tuple[list[int], list[int]]:
+    exp, log = [0] * 512, [0] * 256
+    value = 1
+    for power in range(255):
+        exp[power] = value
+        log[value] = power
+        value <<= 1
+        if value & 0x100:
+            value ^= 0x11D
+    for power in range(255, 512):
+        exp[power] = exp[power - 255]
+    return exp, log
+
+
+EXP, LOG = _field_tables()
+
+
+@cache
+def _generator_rows(degree: int) -> tuple[tuple[int, ...], ...]:
+    """Return, for each byte value, the generator polynomial of ``degree`` multiplied by it."""
+    poly = [1]
+    for power in range(degree):
+        # poly × (x - α^power)
+        poly = [a ^ (EXP[LOG[b] + power] if b else 0) for a, b in zip([*poly, 0], [0, *poly], strict=True)]
+    coefficients = poly[1:]  # the leading 1 is implied
+    rows = [tuple([0] * degree)]
+    for factor in range(1, 256):
+        rows.append(tuple(EXP[LOG[factor] + LOG[c]] if c else 0 for c in coefficients))
+    return tuple(rows)
+
+
+def _error_correction(data: list[int], degree: int) -> list[int]:
+    """Return the ``degree`` Reed-Solomon codewords of ``data``."""
+    rows = _generator_rows(degree)
+    remainder = [0] * degree
+    for byte in data:
+        row = rows[byte ^ remainder[0]]
+        remainder = [a ^ b for a, b in zip(remainder[1:] + [0], row, strict=True)]
+    return remainder
+
+
+# -- Layout of one version --------------------------------------------------------------------------
+
+@cache
+def _blocks(version: int) -> tuple[tuple[int, int], ...]:
+    """Return (data codewords, error correction codewords) of each block of ``version`` at level M."""
+    from qrcode.base import rs_blocks
+
+    return tuple((block.data_count, block.total_count - block.data_count)
+                 for block in rs_blocks(version, ERROR_CORRECTION))
+
+
+@cache
+def _layout(version: int) -> tuple[bytearray, tuple[int, ...], bytes]:
+    """Return ``version``'s function patterns (flat, 0/1, no quiet zone), data positions, and mask 0 there."""
+    import qrcode
+
+    positions: list[int] = []
+
+    class Blank(qrcode.QRCode):
+        def map_data(self, data, mask_pattern):
+            # qrcode's own placement order (two columns at a time, upwards then downwards), recorded.
+            side, row, step = self.modules_count, self.modules_count - 1, -1
+            for col in range(side - 1, 0, -2):
+                if col <= 6:
+                    col -= 1
+                while 0 <= row < side:
+                    for c in (col, col - 1):
+                        if self.modules[row][c] is None:
+                            positions.append(row * side + c)
+                            self.modules[row][c] = False
+                    row += step
+                row -= step
+                step = -step
+
+    code = Blank(version=version, error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
+    code.data_cache = []
+    code.makeImpl(False, MASK_PATTERN)
+    side = code.modules_count
+    base = bytearray(1 if dark else 0 for row in code.modules for dark in row)
+    mask = bytes(1 if (p // side + p % side) % 2 == 0 else 0 for p in positions)  # mask 0: (row + col) even
+    return base, tuple(positions), mask
+
+
+def _codewords(payload: bytes, version: int) -> list[int]:
+    """Return the interleaved data and error correction codewords of ``payload`` in byte mode."""
+    blocks = _blocks(version)
+    capacity = sum(data for data, _ec in blocks)
+    count_bits = 8 if version < 10 else 16
+    bits = (0b0100 << count_bits | len(payload)) << 8 * len(payload) | int.from_bytes(payload, "big")
+    length = 4 + count_bits + 8 * len(payload)
+    terminator = min(4, 8 * capacity - length)
+    bits <<= terminator
+    length += terminator
+    bits <<= -length % 8
+    length += -length % 8
+    data = list(bits.to_bytes(length // 8, "big"))
+    data += [PAD_BYTES[index % 2] for index in range(capacity - len(data))]
+    split, corrections, offset = [], [], 0
+    for size, degree in blocks:
+        split.append(data[offset:offset + size])
+        corrections.append(_error_correction(split[-1], degree))
+        offset += size
+    out = [block[i] for i in range(max(size for size, _ in blocks)) for block in split if i < len(block)]
+    out += [block[i] for i in range(max(degree for _, degree in blocks)) for block in corrections]
+    return out
+
+
 @lru_cache(maxsize=4096)
 def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
     """Return the modules of ``text``'s QR code (quiet zone included), dark = True."""
-    code = qrcode.QRCode(version=version_for(text), error_correction=ERROR_CORRECTION, border=QUIET_ZONE,
-                         mask_pattern=MASK_PATTERN)
-    code.add_data(text, optimize=0)  # one byte-mode segment: the size the capacity table assumes
-    code.make(fit=False)
-    return tuple(tuple(row) for row in code.get_matrix())
+    version = version_for(text)
+    base, positions, mask = _layout(version)
+    codewords = _codewords(text.encode("utf-8"), version)
+    bits = format(int.from_bytes(bytes(codewords), "big"), f"0{8 * len(codewords)}b").encode("ascii")
+    modules = bytearray(base)
+    for index, position in enumerate(positions):
+        # Remainder bits past the codewords are 0 before masking.
+        modules[position] = (bits[index] == 49 if index < len(bits) else 0) ^ mask[index]
+    side = 17 + 4 * version
+    blank = (False,) * (side + 2 * QUIET_ZONE)
+    quiet = (False,) * QUIET_ZONE
+    rows = [blank] * QUIET_ZONE
+    rows += [quiet + tuple(map(bool, modules[start:start + side])) + quiet for start in range(0, side * side, side)]
+    return tuple(rows + [blank] * QUIET_ZONE)
 
 
 def qr_version(text: str) -> int:
@@ -52,17 +175,14 @@ def qr_version(text: str) -> int:
     return (len(qr_matrix(text)) - 2 * QUIET_ZONE - 17) // 4
 
 
-#: Pixels per module in the PNG. The PDF scales the image without smoothing (``image-rendering:
-#: pixelated``), yet with one pixel per module, rasterisers at screen resolutions drew uneven
-#: modules and zbarimg missed 6 of 30 codes at 120 dpi; with four it read 30 of 30 at 100-300 dpi.
+#: Pixels per module in the PNG: with one, rasterisers at screen resolutions drew uneven modules.
 PNG_SCALE = 4
 
 
 def qr_png(text: str, scale: int = PNG_SCALE) -> bytes:
-    """Return a black-and-white greyscale PNG of ``text``'s QR code, ``scale`` pixels per module.
+    """Return a black-and-white greyscale PNG of ``text``'s QR code, ``scale`` pixels per module."""
+    from PIL import Image
 
-    Greyscale, not 1-bit: WeasyPrint would widen a 1-bit image to RGB, three times the bytes.
-    """
     rows = qr_matrix(text)
     side = len(rows)
     image = Image.frombytes("L", (side, side), bytes(0 if dark else 255 for row in rows for dark in row))
