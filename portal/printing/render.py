@@ -22,7 +22,7 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -159,6 +159,16 @@ def index_frame(locale: str) -> Frame:
 # Building a PDF
 # ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class IndexRow:
+    """One line of a sheet's index."""
+
+    serial: str
+    name: str
+    birth_year: int
+    enterprise: str
+
+
 class _Document:
     """A PDF being written: pages of frames with text and QR codes set over them, sharing one resources."""
 
@@ -179,6 +189,8 @@ class _Document:
         })
         self.pdf.add_object(self.resources)
         self._names: dict[tuple, str] = {}
+        self._front: list[int] = []
+        self._pages: list[int] = []
 
     def place(self, frame_: Frame, left: float, top: float) -> bytes:
         """Return the operators drawing ``frame_`` with its top-left corner at (``left``, ``top``)."""
@@ -188,15 +200,18 @@ class _Document:
             self.xobjects[name] = import_frame(self.pdf, frame_).reference
         return b"q 1 0 0 1 %.2f %.2f cm /%s Do Q" % (left, top - frame_.height, name.encode())
 
-    def add_page(self, size: tuple[float, float], content: Sequence[bytes]) -> None:
+    def add_page(self, size: tuple[float, float], content: Sequence[bytes], *, front: bool = False) -> None:
+        """Add a page of ``content``; ``front`` pages come before all others (the index, written last)."""
         import pydyf
 
         stream = compressed_stream(b"\n".join(part for part in content if part))
         self.pdf.add_object(stream)
-        self.pdf.add_page(pydyf.Dictionary({
+        page = pydyf.Dictionary({
             "Type": "/Page", "Parent": self.pdf.pages.reference, "MediaBox": pydyf.Array([0, 0, *size]),
             "Resources": self.resources.reference, "Contents": stream.reference,
-        }))
+        })
+        self.pdf.add_object(page)
+        (self._front if front else self._pages).append(page.number)
 
     def card(self, card: PassCard, text: dict[str, str], left: float, top: float) -> bytes:
         """Return the operators of one card with its top-left corner at (``left``, ``top``)."""
@@ -214,11 +229,11 @@ class _Document:
         out.append(qr_code(qr_matrix(card.verify_url), slots["qr"].box(left, top)))
         return b"\n".join(out)
 
-    def index(self, cards: Sequence[PassCard], text: dict[str, str], locale: str) -> None:
+    def index(self, cards: Sequence[IndexRow], text: dict[str, str], locale: str) -> None:
         """Add the index pages: every card's number, serial, holder and year of birth, with room to sign."""
         frame_ = index_frame(locale)
         slots = frame_.slots
-        enterprises = list(dict.fromkeys(card.enterprise_name for card in cards))
+        enterprises = list(dict.fromkeys(card.enterprise for card in cards))
         about = text["index_about"] % {"enterprises": ", ".join(enterprises), "date": clock.format_date(
             clock.local_today()), "count": len(cards)}
         pages = max(1, -(-len(cards) // INDEX_ROWS))
@@ -231,13 +246,16 @@ class _Document:
             for row, card in enumerate(cards[page * INDEX_ROWS:(page + 1) * INDEX_ROWS]):
                 number = page * INDEX_ROWS + row + 1
                 for column, value in (("number", str(number)), ("serial", card.serial),
-                                      ("name", card.holder_name), ("born", str(card.birth_year))):
+                                      ("name", card.name), ("born", str(card.birth_year))):
                     slot = slots[f"{row}-{column}"]
                     out.append(set_text(self.glyphs, slot.style, slot.box(0, top), [value]))
-            self.add_page(A4, out)
+            self.add_page(A4, out, front=True)
 
     def write(self) -> bytes:
         embed_fonts(self.pdf, self.glyphs, self.fonts)
+        numbers = self._front + self._pages
+        self.pdf.pages["Kids"].extend(part for number in numbers for part in (number, 0, "R"))
+        self.pdf.pages["Count"] = len(numbers)
         output = io.BytesIO()
         self.pdf.write(output, version=b"1.7", identifier=True, compress=True)
         return output.getvalue()
@@ -255,33 +273,43 @@ def render_pass_pdf(card: PassCard) -> bytes:
     return document.write()
 
 
-def render_print_sheet(cards: Iterable[PassCard], *, progress: Callable[[int, int], None] | None = None,
-                       locale: str | None = None) -> bytes:
+def sheet_pages(cards: int) -> tuple[int, int]:
+    """Return how many index pages and how many pages of cards a sheet of ``cards`` cards has."""
+    return max(1, -(-cards // INDEX_ROWS)), -(-cards // CARDS_PER_PAGE)
+
+
+def render_print_sheet(cards: Iterable[PassCard], *, total: int | None = None,
+                       progress: Callable[[int, int], None] | None = None, locale: str = "vi") -> bytes:
     """Return a PDF of ``cards``: index pages, then four cards to an A4 page with cut marks.
 
-    ``progress(done, total)`` counts cards: it is called as each card is set, and with
-    ``(total, total)`` only once the PDF is complete. The sheet's language (index and labels) is
-    ``locale``, else the first card's.
+    ``cards`` may be a generator (each card is built as the sheet needs it; give ``total``).
+    ``progress(done, total)`` counts cards: it is called as each card is set, and with ``(total,
+    total)`` only once the PDF is complete. ``locale`` is the sheet's language (its index).
     """
-    cards = list(cards)
-    total = len(cards)
-    locale = locale or (cards[0].locale if cards else "vi")
+    if total is None:
+        cards = list(cards)
+        total = len(cards)
     text = labels(locale)
     texts = {locale: text}
     document = _Document(text["sheet_title"])
-    document.index(cards, text, locale)
-    for start in range(0, total, CARDS_PER_PAGE):
-        out = [document.place(sheet_frame(locale), 0, A4[1])]
-        for offset, card in enumerate(cards[start:start + CARDS_PER_PAGE]):
-            card_labels = texts.get(card.locale) or texts.setdefault(card.locale, labels(card.locale))
-            out.append(document.card(card, card_labels, *_at(CARD_ORIGINS[offset], A4[1])))
-            done = start + offset + 1
-            if progress and done < total:
-                progress(done, total)
+    rows: list[IndexRow] = []
+    out: list[bytes] = []
+    for number, card in enumerate(cards):
+        if number % CARDS_PER_PAGE == 0:
+            if out:
+                document.add_page(A4, out)
+            out = [document.place(sheet_frame(locale), 0, A4[1])]
+        card_labels = texts.get(card.locale) or texts.setdefault(card.locale, labels(card.locale))
+        out.append(document.card(card, card_labels, *_at(CARD_ORIGINS[number % CARDS_PER_PAGE], A4[1])))
+        rows.append(IndexRow(card.serial, card.holder_name, card.birth_year, card.enterprise_name))
+        if progress and number + 1 < total:
+            progress(number + 1, total)
+    if out:
         document.add_page(A4, out)
+    document.index(rows, text, locale)
     data = document.write()
     if progress:
-        progress(total, total)
+        progress(len(rows), len(rows))
     return data
 
 
@@ -304,21 +332,24 @@ def reference_card_pdf(card: PassCard) -> bytes:
     return pdf.write_pdf(pdf.render_html(reference_card_html(card), (_css(),)))
 
 
+def design_files() -> list[Path]:
+    """Return the files a rendered card depends on: templates, stylesheet, fonts, this package's code, labels."""
+    package = Path(__file__).parent
+    return sorted([*TEMPLATES.rglob("*.*"), *package.glob("*.py"), *FONT_FILES.values(),
+                   *(package / "translations").rglob("*.mo")])
+
+
 @cache
 def design_fingerprint() -> str:
     """Return a digest of everything besides a card's content that a rendered card depends on.
 
-    The templates, the stylesheet, the fonts, the code that draws (this package) and the
-    versions of the libraries that lay out and write the PDF.
+    The files of :func:`design_files` and the versions of the libraries that lay out and write the PDF.
     """
     import pydyf
     import weasyprint
 
     digest = hashlib.sha256(f"weasyprint {weasyprint.__version__} pydyf {pydyf.__version__}".encode())
-    package = Path(__file__).parent
-    files = sorted([*TEMPLATES.rglob("*.*"), *package.glob("*.py"), *FONT_FILES.values(),
-                    *(package / "translations").rglob("*.mo")])
-    for path in files:
+    for path in design_files():
         digest.update(str(path.relative_to(path.parents[1])).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

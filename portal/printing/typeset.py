@@ -56,16 +56,16 @@ def face(bold: bool) -> Face:
     from fontTools.ttLib import TTFont
 
     path = FONT_FILES[bold]
-    font = TTFont(path, lazy=True)
-    head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
-    metrics = font["hmtx"].metrics
-    advances = tuple(metrics[name][0] for name in font.getGlyphOrder())
-    order = {name: index for index, name in enumerate(font.getGlyphOrder())}
-    cmap = {code: order[name] for code, name in font.getBestCmap().items()}
-    return Face(path=path, postscript_name=font["name"].getDebugName(6) or path.stem, cmap=cmap,
-                advances=advances, units_per_em=head.unitsPerEm, ascent=hhea.ascent, descent=hhea.descent,
-                cap_height=getattr(os2, "sCapHeight", hhea.ascent),
-                bbox=(head.xMin, head.yMin, head.xMax, head.yMax))
+    with TTFont(path) as font:
+        head, hhea, os2 = font["head"], font["hhea"], font["OS/2"]
+        metrics = font["hmtx"].metrics
+        advances = tuple(metrics[name][0] for name in font.getGlyphOrder())
+        order = {name: index for index, name in enumerate(font.getGlyphOrder())}
+        cmap = {code: order[name] for code, name in font.getBestCmap().items()}
+        return Face(path=path, postscript_name=font["name"].getDebugName(6) or path.stem, cmap=cmap,
+                    advances=advances, units_per_em=head.unitsPerEm, ascent=hhea.ascent, descent=hhea.descent,
+                    cap_height=getattr(os2, "sCapHeight", hhea.ascent),
+                    bbox=(head.xMin, head.yMin, head.xMax, head.yMax))
 
 
 @dataclass(frozen=True)
@@ -263,12 +263,12 @@ def _subset(face_: Face, glyph_ids: Iterable[int]) -> bytes:
     options.layout_features = []
     options.name_IDs = [1, 2, 3, 4, 5, 6]
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "kern"]
-    font = TTFont(face_.path)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(gids=sorted({0, *glyph_ids}))
-    subsetter.subset(font)
-    buffer = io.BytesIO()
-    font.save(buffer)
+    with TTFont(face_.path) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(gids=sorted({0, *glyph_ids}))
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer)
     return buffer.getvalue()
 
 
