@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from functools import cache, lru_cache
+from operator import itemgetter
 
 from qrcode.constants import ERROR_CORRECT_M
 
@@ -61,27 +63,28 @@ EXP, LOG = _field_tables()
 
 
 @cache
-def _generator_rows(degree: int) -> tuple[tuple[int, ...], ...]:
-    """Return, for each byte value, the generator polynomial of ``degree`` multiplied by it."""
+def _generator_rows(degree: int) -> tuple[int, ...]:
+    """Return, for each byte value, the generator polynomial of ``degree`` times it, as a ``degree``-byte int."""
     poly = [1]
     for power in range(degree):
         # poly × (x - α^power)
         poly = [a ^ (EXP[LOG[b] + power] if b else 0) for a, b in zip([*poly, 0], [0, *poly], strict=True)]
     coefficients = poly[1:]  # the leading 1 is implied
-    rows = [tuple([0] * degree)]
+    rows = [0]
     for factor in range(1, 256):
-        rows.append(tuple(EXP[LOG[factor] + LOG[c]] if c else 0 for c in coefficients))
+        row = bytes(EXP[LOG[factor] + LOG[c]] if c else 0 for c in coefficients)
+        rows.append(int.from_bytes(row, "big"))
     return tuple(rows)
 
 
-def _error_correction(data: list[int], degree: int) -> list[int]:
-    """Return the ``degree`` Reed-Solomon codewords of ``data``."""
+def _error_correction(data: bytes, degree: int) -> bytes:
+    """Return the ``degree`` Reed-Solomon codewords of ``data`` (the remainder kept as one integer)."""
     rows = _generator_rows(degree)
-    remainder = [0] * degree
+    shift, keep = 8 * (degree - 1), (1 << 8 * degree) - 1
+    remainder = 0
     for byte in data:
-        row = rows[byte ^ remainder[0]]
-        remainder = [a ^ b for a, b in zip(remainder[1:] + [0], row, strict=True)]
-    return remainder
+        remainder = ((remainder << 8) & keep) ^ rows[(remainder >> shift) ^ byte]
+    return remainder.to_bytes(degree, "big")
 
 
 # -- Layout of one version --------------------------------------------------------------------------
@@ -96,8 +99,13 @@ def _blocks(version: int) -> tuple[tuple[int, int], ...]:
 
 
 @cache
-def _layout(version: int) -> tuple[bytearray, tuple[int, ...], bytes]:
-    """Return ``version``'s function patterns (flat, 0/1, no quiet zone), data positions, and mask 0 there."""
+def _layout(version: int) -> tuple[Callable[[bytes], tuple[int, ...]], int, int]:
+    """Return how to place ``version``'s data: a gather of the modules, the number of data modules, and mask 0.
+
+    The gather takes the masked data bits (one byte each, 0 or 1, in placement order) followed by
+    ``b"\\x00\\x01"`` and returns every module of the symbol row by row: function patterns (from
+    qrcode) pick the light or dark constant at the end, data modules their bit.
+    """
     import qrcode
 
     positions: list[int] = []
@@ -122,9 +130,15 @@ def _layout(version: int) -> tuple[bytearray, tuple[int, ...], bytes]:
     code.data_cache = []
     code.makeImpl(False, MASK_PATTERN)
     side = code.modules_count
-    base = bytearray(1 if dark else 0 for row in code.modules for dark in row)
-    mask = bytes(1 if (p // side + p % side) % 2 == 0 else 0 for p in positions)  # mask 0: (row + col) even
-    return base, tuple(positions), mask
+    count = len(positions)
+    index = [count + (1 if dark else 0) for row in code.modules for dark in row]
+    for order, position in enumerate(positions):
+        index[position] = order
+    mask = int("".join("1" if (p // side + p % side) % 2 == 0 else "0" for p in positions), 2)  # (row + col) even
+    return itemgetter(*index), count, mask
+
+
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def _codewords(payload: bytes, version: int) -> list[int]:
@@ -141,6 +155,7 @@ def _codewords(payload: bytes, version: int) -> list[int]:
     length += -length % 8
     data = list(bits.to_bytes(length // 8, "big"))
     data += [PAD_BYTES[index % 2] for index in range(capacity - len(data))]
+    data = bytes(data)
     split, corrections, offset = [], [], 0
     for size, degree in blocks:
         split.append(data[offset:offset + size])
@@ -152,17 +167,20 @@ def _codewords(payload: bytes, version: int) -> list[int]:
 
 
 @lru_cache(maxsize=4096)
+def qr_modules(text: str) -> tuple[int, bytes]:
+    """Return the side of ``text``'s QR code (no quiet zone) and its modules row by row, 1 = dark."""
+    version = version_for(text)
+    gather, count, mask = _layout(version)
+    codewords = bytes(_codewords(text.encode("utf-8"), version))
+    # Remainder bits past the codewords are 0 before masking.
+    bits = (int.from_bytes(codewords, "big") << (count - 8 * len(codewords))) ^ mask
+    placed = format(bits, f"0{count}b").encode("ascii").translate(_BITS) + b"\x00\x01"
+    return 17 + 4 * version, bytes(gather(placed))
+
+
 def qr_matrix(text: str) -> tuple[tuple[bool, ...], ...]:
     """Return the modules of ``text``'s QR code (quiet zone included), dark = True."""
-    version = version_for(text)
-    base, positions, mask = _layout(version)
-    codewords = _codewords(text.encode("utf-8"), version)
-    bits = format(int.from_bytes(bytes(codewords), "big"), f"0{8 * len(codewords)}b").encode("ascii")
-    modules = bytearray(base)
-    for index, position in enumerate(positions):
-        # Remainder bits past the codewords are 0 before masking.
-        modules[position] = (bits[index] == 49 if index < len(bits) else 0) ^ mask[index]
-    side = 17 + 4 * version
+    side, modules = qr_modules(text)
     blank = (False,) * (side + 2 * QUIET_ZONE)
     quiet = (False,) * QUIET_ZONE
     rows = [blank] * QUIET_ZONE

@@ -32,7 +32,7 @@ from flask_babel import lazy_gettext as _l
 from portal import clock, pdf
 from portal.printing.card import PassCard
 from portal.printing.frames import Frame, frame, import_frame
-from portal.printing.qr import qr_data_uri, qr_matrix
+from portal.printing.qr import QUIET_ZONE, qr_data_uri, qr_modules
 from portal.printing.typeset import (
     FONT_FILES,
     POINTS_PER_MM,
@@ -226,7 +226,7 @@ class _Document:
                                       gap=gap, color=color))
             else:
                 out.append(set_text(self.glyphs, slot.style, slot.box(left, top), paragraphs))
-        out.append(qr_code(qr_matrix(card.verify_url), slots["qr"].box(left, top)))
+        out.append(qr_code(*qr_modules(card.verify_url), slots["qr"].box(left, top), QUIET_ZONE))
         return b"\n".join(out)
 
     def index(self, cards: Sequence[IndexRow], text: dict[str, str], locale: str) -> None:
