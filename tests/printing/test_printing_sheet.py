@@ -170,3 +170,10 @@ def test_the_fonts_are_the_vendored_noto_sans_only(app, world, tmp_path):
 def test_an_empty_sheet_is_a_valid_pdf(app):
     data = render.render_print_sheet([])
     assert data.startswith(b"%PDF") and len(PdfReader(io.BytesIO(data)).pages) == 1
+
+
+def test_cards_of_several_units_each_get_their_units_band(app, world):
+    cards = cards_for(app, world, 2)
+    cards[1] = dataclasses.replace(cards[1], unit_name="Huyện Cần Giờ", unit_authority="Ủy ban nhân dân huyện Cần Giờ")
+    page = " ".join(page_texts(render.render_print_sheet(cards))[1].split())
+    assert "Quận 7 · Ủy ban nhân dân Quận 7" in page and "Huyện Cần Giờ · Ủy ban nhân dân huyện Cần Giờ" in page
