@@ -41,8 +41,9 @@ def _register_job_handlers(app: Flask) -> None:
     from portal.imports import services as imports
     from portal.jobs.services import register_handler
     from portal.passes import services as passes
+    from portal.printing import sheet
 
-    register_handler(app, "print_sheet", passes.print_sheet_job, label=_l("Print sheet of green cards"),
+    register_handler(app, "print_sheet", sheet.print_sheet_job, label=_l("Print sheet of green cards"),
                      back_endpoint="passes.index")
     register_handler(app, "issue_all", passes.issue_all_job,
                      label=_l("Issue green cards for all eligible workers"), back_endpoint="passes.index")

@@ -99,7 +99,7 @@ def test_a_separate_worker_process_prints_a_sheet(app, world, workers):
     process = workers()
     job = wait_for_job(app, job_id, timeout=120)
     assert process.poll() is None, process.stdout.read()
-    assert (job.status, job.result, job.attempts) == ("done", {"count": 1}, 1), job.error
+    assert (job.status, job.result["count"], job.attempts) == ("done", 1, 1), job.error
     assert job.worker_id.split(":")[1] == str(process.pid)
     # The sheet is in the shared storage: any node serves it.
     from portal.storage import blob_store
