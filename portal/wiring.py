@@ -5,8 +5,8 @@ reads this module:
 
 * event receivers (:mod:`portal.events`): they run inside the sender's transaction, with its
   session and registry, and never commit;
-* background-job handlers (:mod:`portal.jobs`): what each kind of job runs, its label and the page
-  its progress page links back to;
+* background-job handlers (:mod:`portal.jobs`): what each kind of job runs, its label, the page
+  its progress page links back to, and what puts the feature right when a job fails;
 * panels (:mod:`portal.panels`): what a feature shows on a page another feature owns.
 """
 from __future__ import annotations
@@ -45,17 +45,16 @@ def _register_job_handlers(app: Flask) -> None:
     from portal.eligibility import upkeep as eligibility
     from portal.imports import checking, committing
     from portal.jobs.services import register_handler
-    from portal.passes import issuing
-    from portal.passes import services as passes
+    from portal.passes import issuing, sheet
 
-    register_handler(app, "print_sheet", passes.print_sheet_job, label=_l("Print sheet of green cards"),
+    register_handler(app, "print_sheet", sheet.print_sheet_job, label=_l("Print sheet of green cards"),
                      back_endpoint="passes.index")
     register_handler(app, "issue_all", issuing.issue_all_job,
                      label=_l("Issue green cards for all eligible workers"), back_endpoint="passes.index")
     register_handler(app, "imports.check", checking.check_job, label=_l("Checking the worker list"),
-                     back_endpoint="imports.upload")
+                     back_endpoint="imports.upload", on_failure=checking.reset_after_failed_job)
     register_handler(app, "imports.commit", committing.commit_job, label=_l("Importing the worker list"),
-                     back_endpoint="imports.upload")
+                     back_endpoint="imports.upload", on_failure=checking.reset_after_failed_job)
     register_handler(app, "eligibility.refresh", eligibility.refresh_job,
                      label=_l("Evaluating the workers' eligibility again"), back_endpoint="home.dashboard")
 

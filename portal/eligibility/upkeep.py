@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +30,7 @@ from portal import clock
 from portal.eligibility.facts import evaluate
 from portal.eligibility.models import EligibilitySnapshot
 from portal.enterprises.models import Enterprise
+from portal.jobs.services import Outcome
 from portal.messages import Message
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis, Eligibility
@@ -246,13 +246,12 @@ def refresh_job(ctx, *, unit_id: int | None = None, enterprise_id: int | None = 
 
     def after_batch(done: int, total: int) -> None:
         session.commit()
-        ctx.progress(done, total, _("Workers re-evaluated"))
+        ctx.progress(done, total, _l("Workers re-evaluated"))
 
     done = refresh_eligibility(session, current_app.extensions["portal.plugins"].registry, scope,
                                on_date=today, now=now, after_batch=after_batch)
     session.commit()
-    ctx.progress(done, done, _("%(count)s workers re-evaluated.", count=done))
-    return {"workers": done, "message": Message.of(_l("%(count)s workers re-evaluated.", count=done)).as_json()}
+    return Outcome({"workers": done}, summary=_l("%(count)s workers re-evaluated.", count=done))
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from portal.imports.batches import Cleaned, purge_expired, store_check
 from portal.imports.models import ImportBatch, ImportStatus
 from portal.imports.parsing import ImportFileError, ParsedFile, detect_kind, parse_upload
 from portal.imports.settings import SCIENTIFIC, SCIENTIFIC_MESSAGE, TEXT_FIELDS, header_spec, limits, setting
-from portal.jobs.services import enqueue
+from portal.jobs.services import Outcome, enqueue
 from portal.messages import Message
 from portal.workers.columns import unescape_cell
 from portal.workers.identity import clean_citizen_id
@@ -229,13 +228,13 @@ def check_job(ctx, batch_id: int) -> dict:
     session.rollback()  # hold no transaction (on SQLite: no write lock) while the file is read and checked
 
     def reading(rows: int) -> None:
-        ctx.progress(0, 0, _("Reading the file: %(rows)s rows…", rows=rows))
+        ctx.progress(0, 0, _l("Reading the file: %(rows)s rows…", rows=rows))
 
     def checking(done: int, total: int) -> None:
-        ctx.progress(done, total, _("Checking the rows…"))
+        ctx.progress(done, total, _l("Checking the rows…"))
 
     try:
-        ctx.progress(0, 0, _("Reading the file…"))
+        ctx.progress(0, 0, _l("Reading the file…"))
         parsed = parse_upload(data, header_spec(), limits(), progress=reading)
         rows = [_source_row(row) for row in parsed.rows]
         registry = _Memo(current_app.extensions["portal.plugins"].registry)
@@ -250,15 +249,20 @@ def check_job(ctx, batch_id: int) -> dict:
         session.rollback()
         fail(session, batch_id, refusal.message)
         session.commit()
-        return {"batch_id": batch_id, "refused": True, "message": refusal.message.as_json()}
+        return Outcome({"batch_id": batch_id, "refused": True}, summary=refusal.message, **next_step_to_batch(batch_id))
     except Exception:
         session.rollback()
         fail(session, batch_id, Message.of(GENERIC_FAILURE))
         session.commit()
         raise
-    summary = Message.of(_l("%(rows)s rows checked: %(problems)s with problems.", rows=len(check.report),
-                            problems=check.problems))
-    return {"batch_id": batch_id, **dict(check.counts), "message": summary.as_json()}
+    summary = _l("%(rows)s rows checked: %(problems)s with problems.", rows=len(check.report), problems=check.problems)
+    return Outcome({"batch_id": batch_id, **dict(check.counts)}, summary=summary, **next_step_to_batch(batch_id))
+
+
+def next_step_to_batch(batch_id: int) -> dict:
+    """The next step of an import's job: its page, where the check's report (or the result) is."""
+    return {"next_endpoint": "imports.preview", "next_params": {"batch_id": batch_id},
+            "next_label": _l("See the worker list")}
 
 
 def fail(session, batch_id: int, message: Message) -> None:
@@ -266,3 +270,14 @@ def fail(session, batch_id: int, message: Message) -> None:
     batch = session.get(ImportBatch, batch_id)
     batch.status, batch.file_data = ImportStatus.FAILED.value, None
     batch.message = message.as_json()
+
+
+def reset_after_failed_job(session, params: dict, reason) -> None:
+    """Fail a batch whose check or commit job was given up, so it never stays "checking" or "committing".
+
+    Called by the jobs framework (wired in portal.wiring), which commits.
+    """
+    batch = session.get(ImportBatch, params.get("batch_id"))
+    if batch is not None and batch.status in (ImportStatus.CHECKING.value, ImportStatus.COMMITTING.value):
+        batch.status, batch.file_data = ImportStatus.FAILED.value, None
+        batch.message = Message.of(GENERIC_FAILURE).as_json()

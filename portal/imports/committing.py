@@ -8,23 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from portal.audit.services import record
 from portal.clock import utcnow
 from portal.imports.batches import store_check, stored_rows
-from portal.imports.checking import GENERIC_FAILURE, classify, fail
+from portal.imports.checking import GENERIC_FAILURE, classify, fail, next_step_to_batch
 from portal.imports.models import ImportBatch, ImportStatus
 from portal.imports.settings import setting
-from portal.jobs.services import enqueue
+from portal.jobs.services import Outcome, enqueue
 from portal.messages import Message, Refusal
 from portal.workers.services import upsert_workers
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CommitResult:
     """What a commit did: wrote the rows, queued a job for them, or kept the batch with why it refused."""
 
     written: bool = False
@@ -32,7 +31,7 @@ class Outcome:
     refusal: Refusal | None = None
 
 
-def commit_now(session, registry, batch: ImportBatch, actor, *, valid_only: bool) -> Outcome:
+def commit_now(session, registry, batch: ImportBatch, actor, *, valid_only: bool) -> CommitResult:
     """Commit ``batch`` for a request (the caller commits the session afterwards, whatever the outcome).
 
     Raise Refusal when the batch cannot be taken (expired, already taken). When the rows are the
@@ -45,13 +44,13 @@ def commit_now(session, registry, batch: ImportBatch, actor, *, valid_only: bool
         job = enqueue(session, "imports.commit", {"batch_id": batch.id}, user_id=actor.id,
                       enterprise_id=batch.enterprise_id)
         batch.job_id = job.id
-        return Outcome(job_id=job.id)
+        return CommitResult(job_id=job.id)
     try:
         write_batch(session, registry, batch, actor)
     except Refusal as refusal:
         keep_refusal(batch, refusal)
-        return Outcome(refusal=refusal)
-    return Outcome(written=True)
+        return CommitResult(refusal=refusal)
+    return CommitResult(written=True)
 
 
 def claim(session, batch: ImportBatch) -> None:
@@ -124,17 +123,17 @@ def commit_job(ctx, batch_id: int) -> dict:
         return {"skipped": True}
     registry = current_app.extensions["portal.plugins"].registry
     try:
-        ctx.progress(0, batch.total_rows, _("Importing…"))
+        ctx.progress(0, batch.total_rows, _l("Importing…"))
         write_batch(session, registry, batch, session.get(User, ctx.user_id))
     except Refusal as refusal:
         keep_refusal(batch, refusal)
         session.commit()
-        return {"batch_id": batch_id, "refused": True, "message": refusal.message.as_json()}
+        return Outcome({"batch_id": batch_id, "refused": True}, summary=refusal.message, **next_step_to_batch(batch_id))
     except Exception:
         session.rollback()
         fail(session, batch_id, Message.of(GENERIC_FAILURE))
         session.commit()
         raise
     session.commit()
-    return {"batch_id": batch_id, "created": batch.written_created, "updated": batch.written_updated,
-            "message": written_message(batch).as_json()}
+    return Outcome({"batch_id": batch_id, "created": batch.written_created, "updated": batch.written_updated},
+                   summary=written_message(batch), **next_step_to_batch(batch_id))

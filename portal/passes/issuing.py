@@ -12,7 +12,6 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +21,7 @@ from portal.audit.services import record
 from portal.clock import local, local_today, utcnow
 from portal.eligibility.facts import evaluate, worker_facts
 from portal.enterprises.models import EnterpriseStatus
+from portal.jobs.services import Outcome
 from portal.messages import Message, Refusal
 from portal.passes.follow_up import when_committed
 from portal.passes.listing import is_expired
@@ -290,9 +290,9 @@ def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
         result = issue_all_eligible(session, current_app.extensions["portal.plugins"].registry, enterprise, actor)
     except Refusal as refusal:
         session.rollback()
-        ctx.progress(0, 0, str(refusal))
-        return {"refused": True, "message": refusal.message.as_json()}
+        return Outcome({"refused": True}, summary=refusal.message)
     session.commit()
     done = result.issued + result.renewed + result.unchanged
-    ctx.progress(done, done, _("Green cards issued"))
-    return {**result.as_dict(), "message": result.message().as_json()}
+    ctx.progress(done, done, _l("Green cards issued"))
+    return Outcome(result.as_dict(), summary=result.message(), next_endpoint="passes.index",
+                   next_label=_l("See the green cards"))

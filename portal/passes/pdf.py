@@ -5,7 +5,6 @@ see :mod:`portal.passes.follow_up`).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -17,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from portal.messages import Refusal
 from portal.passes.models import Pass
 from portal.printing.card import build_card
-from portal.printing.render import render_pass_pdf
+from portal.printing.render import card_fingerprint, render_pass_pdf
 from portal.units.services import UNIT_NOT_ACTIVE, is_active
 
 REVOKED_DOWNLOAD = _l("This green card was revoked and can no longer be downloaded.")
@@ -36,31 +35,27 @@ def cache_root(app) -> Path:
     return Path(app.config["PASS_CACHE_DIR"])
 
 
-def cache_path(app, pass_: Pass, *, base_url: str, locale: str, kid: str) -> Path:
-    """Return where the PDF of this exact content, language, QR address and signing key is kept.
+def cache_path(app, pass_: Pass, *, fingerprint: str) -> Path:
+    """Return where the PDF of the card with ``fingerprint`` (``portal.printing.render.card_fingerprint``) is kept.
 
     Each serial has a folder of its own, so dropping a card's PDFs costs the same however many
     cards are cached.
     """
-    variant = hashlib.sha256(f"{base_url}|{kid}".encode()).hexdigest()[:12]
-    name = f"v{pass_.version}-{pass_.content_digest[:16]}-{locale}-{variant}.pdf"
-    return cache_root(app) / pass_.serial / name
+    return cache_root(app) / pass_.serial / f"v{pass_.version}-{fingerprint}.pdf"
 
 
 def pass_pdf(pass_: Pass, registry, *, base_url: str, locale: str = "vi") -> bytes:
-    """Return the PDF of an active pass, rendering it only when this content has no cached copy."""
-    from portal.tokens.keys import current_keyring
-
+    """Return the PDF of an active pass, rendering it only when this exact card has no cached copy."""
     if pass_.is_revoked:
         raise Refusal(REVOKED_DOWNLOAD)
     app = current_app._get_current_object()
-    kid, _key = current_keyring().signing_key()
-    path = cache_path(app, pass_, base_url=base_url, locale=locale, kid=kid)
+    card = build_card(pass_, registry, base_url=base_url, locale=locale)
+    path = cache_path(app, pass_, fingerprint=card_fingerprint(card))
     try:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    data = render_pass_pdf(build_card(pass_, registry, base_url=base_url, locale=locale))
+    data = render_pass_pdf(card)
     _write_atomically(path, data)
     return data
 

@@ -19,7 +19,7 @@ from portal.passes import issuing, listing, revoking
 from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
 from portal.passes.pdf import check_downloadable, pass_pdf, pdf_filename
-from portal.passes.services import printable_count
+from portal.passes.sheet import printable_count
 from portal.plugins import current_registry
 from portal.printing.card import public_base_url
 from portal.units.services import UNIT_NOT_ACTIVE, is_active

@@ -18,7 +18,7 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 #: layers, never a feature of its own layer or above (docs/architecture.md, "Layers").
 LAYERS = (
     ("plugins",),  # the plugin seam: hookspecs, the manager, the unit registry, the built-in rules
-    ("audit", "units", "auth", "tokens", "home"),
+    ("audit", "units", "auth", "tokens", "storage", "home"),
     ("jobs", "workers", "printing"),
     ("enterprises",),
     ("eligibility", "imports", "api"),

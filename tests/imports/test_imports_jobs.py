@@ -32,19 +32,17 @@ def test_large_list_is_checked_and_committed_by_jobs(app, hr_a, importer, files)
         batch = db.session.get(ImportBatch, batch_id)
         check = db.session.get(Job, batch.job_id)
         assert (check.kind, check.status, check.done, check.total) == ("imports.check", "done", 8, 8)
-        assert {key: value for key, value in check.result.items() if key != "message"} == {
-            "batch_id": batch_id, "create": 7, "error": 1}
-        assert _said(app, check.result["message"], "en") == "8 rows checked: 1 with problems."
+        assert check.result == {"batch_id": batch_id, "create": 7, "error": 1}
+        assert _said(app, check.summary, "en") == "8 rows checked: 1 with problems."
+        assert check.next_step["endpoint"] == "imports.preview"
         assert (batch.status, batch.create_count, batch.error_count) == ("ready", 7, 1)
     assert importer.commit(batch_id, valid_only=True).status_code == 302
     with app.app_context():
         batch = db.session.get(ImportBatch, batch_id)
         commit = db.session.get(Job, batch.job_id)
         assert (commit.kind, commit.status) == ("imports.commit", "done")
-        assert {key: value for key, value in commit.result.items() if key != "message"} == {
-            "batch_id": batch_id, "created": 7, "updated": 0}
-        assert _said(app, commit.result["message"], "vi") == ("Đã nhập: thêm mới 7 người lao động, cập nhật 0 "
-                                                              "người.")
+        assert commit.result == {"batch_id": batch_id, "created": 7, "updated": 0}
+        assert _said(app, commit.summary, "vi") == "Đã nhập: thêm mới 7 người lao động, cập nhật 0 người."
         assert (batch.status, batch.written_created) == ("committed", 7)
         assert db.session.scalar(select(func.count()).select_from(Worker)) == 2 + 7
 
@@ -56,11 +54,11 @@ def test_large_list_with_problems_is_refused_by_the_commit_job(app, hr_a, import
     importer.commit(batch_id)
     with app.app_context():
         batch = db.session.get(ImportBatch, batch_id)
-        result = db.session.get(Job, batch.job_id).result
-        assert (result["batch_id"], result["refused"]) == (batch_id, True)
+        job = db.session.get(Job, batch.job_id)
+        assert job.result == {"batch_id": batch_id, "refused": True}
         assert batch.status == "ready"
         # Kept once, as a message id and its parameters; shown in each reader's language.
-        assert batch.message == result["message"] == {
+        assert batch.message == job.summary == {
             "id": "Nothing was imported: %(count)s rows have problems. Fix them in your file and upload it again, "
                   "or tick “Import only the valid rows”.", "params": {"count": 1}}
         assert _said(app, batch.message, "en") == ("Nothing was imported: 1 rows have problems. Fix them in your file "

@@ -11,7 +11,6 @@ from portal.audit.models import AuditEvent
 from portal.clock import end_of_local_day, local_today, start_of_local_day
 from portal.extensions import db
 from portal.jobs.models import Job
-from portal.messages import Message
 from portal.passes.models import Pass
 from portal.plugins.api import add_months
 
@@ -138,13 +137,13 @@ def test_issue_for_all_runs_as_a_job_for_a_large_enterprise(client, auth, world,
     job_url = response.headers["Location"]
     assert re.fullmatch(r"/jobs/\d+", job_url)
     status = client.get(job_url, headers={"Accept": "application/json"}).get_json()
-    result = status["result"]
-    assert status["status"] == "done" and {key: result[key] for key in ("issued", "renewed", "unchanged",
-                                                                        "ineligible")} == {
-        "issued": 4, "renewed": 0, "unchanged": 0, "ineligible": 0}
-    # What the job did is kept as a message, shown in the reader's language.
-    with app.test_request_context(headers={"Cookie": "lang=en"}):
-        assert Message.from_json(result["message"]).render().startswith("4 green cards issued, 0 updated")
+    assert status["status"] == "done" and status["result"] == {"issued": 4, "renewed": 0, "unchanged": 0,
+                                                                  "ineligible": 0}
+    # What the job did is kept as a message, shown in the reader's language, with the next step.
+    assert status["summary"].startswith("Đã cấp 4 thẻ xanh") and status["next_url"] == "/passes"
+    client.set_cookie("lang", "en")
+    status = client.get(job_url, headers={"Accept": "application/json"}).get_json()
+    assert status["summary"].startswith("4 green cards issued, 0 updated")
     assert all(helpers.pass_of(worker_id) for worker_id in [world.worker_a, *others])
     with app.app_context():
         job = db.session.get(Job, int(job_url.rsplit("/", 1)[1]))
