@@ -86,7 +86,7 @@ def _init_translations(app: Flask) -> None:
 #: Feature packages whose ``views.bp`` blueprint the portal serves, in registration order.
 FEATURES = (
     "home", "auth", "enterprises", "workers", "imports", "api", "passes", "selfservice", "verify", "jobs",
-    "dashboard",
+    "dashboard", "scanner",
 )
 
 
