@@ -67,3 +67,9 @@ def chromium():
         finally:
             for browser in browsers:
                 browser.close()
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The suite's configuration, with the compact list rebuilt at every request (tests change it between two)."""
+    return {**app_config, "SCANNER_LIST_TTL": 0}
