@@ -178,7 +178,7 @@ def record_offline_counts(session: Session, payload, *, units: Mapping[str, int]
     rows = [{"at": hour, "outcome": outcome, "unit_id": units.get(unit) if unit else None, "sector": None}
             for (hour, unit, outcome), scans in buckets.items() for _ in range(scans)]
     session.execute(insert(VerificationRecord.__table__), rows)
-    _recount_closed_days(session, {hour for hour in hours}, now)
+    _recount_closed_days(session, set(hours), now)
     return CountsReceived(total, len(buckets))
 
 

@@ -73,3 +73,13 @@ def chromium():
 def app_config(app_config):
     """The suite's configuration, with the compact list rebuilt at every request (tests change it between two)."""
     return {**app_config, "SCANNER_LIST_TTL": 0}
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """Where screenshots of what officers see are kept (test-artifacts/screenshots/, as tests/browser)."""
+    from portal import PROJECT_ROOT
+
+    folder = PROJECT_ROOT / "test-artifacts" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
