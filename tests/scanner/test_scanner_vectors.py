@@ -66,5 +66,6 @@ def test_python_and_the_browser_reach_the_same_verdict_for_every_vector(runner, 
 
     expected = [vector["outcome"] for vector in document["vectors"]]
     names = [vector["name"] for vector in document["vectors"]]
-    assert dict(zip(names, python, strict=True)) == dict(zip(names, expected, strict=True)), "regenerate: python -m portal.scanner.vectors"
+    assert dict(zip(names, python, strict=True)) == dict(zip(names, expected, strict=True)), (
+        "regenerate: python -m portal.scanner.vectors")
     assert dict(zip(names, browser, strict=True)) == dict(zip(names, python, strict=True))
