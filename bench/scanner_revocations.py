@@ -67,7 +67,11 @@ PHONE = """async ({compact, verify}) => {
   const { revocationState } = await import('/static/scanner/verifier.js');
   const store = await import('/static/scanner/store.js');
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const run = async (f) => { const xs = []; for (let i = 0; i < 7; i++) { const t = performance.now(); await f(); xs.push(performance.now() - t); } return median(xs); };
+  const run = async (f) => {
+    const xs = [];
+    for (let i = 0; i < 7; i++) { const t = performance.now(); await f(); xs.push(performance.now() - t); }
+    return median(xs);
+  };
   const kept = revocationState(JSON.parse(compact));
   const record = { version: 1, revoked: [...kept.revoked], superseded: [...kept.superseded] };
   return {
