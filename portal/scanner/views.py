@@ -121,6 +121,7 @@ def _page_strings() -> dict[str, str]:
         "not_before": _("Not valid before %(date)s."),
         "pending": _("Scans waiting to be sent: %(n)s"),
         "compare_id": _("Compare the name with the holder's ID card."),
+        "what_to_do": _("What to do:"),
         "no_keys": _("Cannot check: the keys have not been loaded. Connect to the network once."),
     }
 

@@ -87,12 +87,16 @@ function unitName(shortCode) {
 function showVerdict(outcome, { payload = null, online = null, note = '', checkedAt = Date.now() } = {}) {
   const label = settings.labels[outcome] || settings.labels.invalid;
   const section = $('verdict');
-  section.className = `verdict verdict-${outcome}`;
+  // The classes the portal's checkpoint page uses, so verify.css colours both alike.
+  section.className = ['verdict', label.signal && `verdict-${label.signal}`, `verdict-${outcome}`].filter(Boolean).join(' ');
   section.hidden = false;
   section.dataset.outcome = outcome;
   $('verdict-icon').textContent = label.icon;
+  $('verdict-icon').className = ['verdict-icon', label.signal && `verdict-icon-${label.signal}`].filter(Boolean).join(' ');
   $('verdict-word').textContent = label.word;
   $('verdict-text').textContent = label.text;
+  $('verdict-instruction').textContent = label.instruction ? `${S.what_to_do} ${label.instruction}` : '';
+  $('verdict-instruction').hidden = !label.instruction;
   $('verdict-note').textContent = note;
   $('verdict-note').hidden = !note;
   const when = hcmcParts(checkedAt);
