@@ -45,28 +45,43 @@ class LiveURL(str):
     requests: list[str]
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Return a function starting Debian's Chromium headless with the handbook's flags plus its arguments.
+@pytest.fixture
+def in_chromium():
+    """Return ``run(body)``: call ``body(launch)`` on a thread of its own, where ``launch(*args)`` starts
+    Debian's Chromium headless with the handbook's flags plus ``args``; return what ``body`` returns.
 
-    Every browser it started is closed after the module's tests.
+    Playwright's sync API drives one driver per thread, and tests/browser keeps a session-wide one on
+    the main thread; a thread of our own lets these tests start Chromium with a fake camera of their
+    own without touching theirs. Every browser started is closed when ``body`` ends; its exceptions
+    (failed assertions included) are raised here.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh test)"
-    browsers = []
-    with sync_playwright() as playwright:
-        def launch(*extra_args: str):
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args],
-                                                 headless=True)
-            browsers.append(browser)
-            return browser
 
-        try:
-            yield launch
-        finally:
-            for browser in browsers:
-                browser.close()
+    def on_thread(body):
+        with sync_playwright() as playwright:
+            browsers = []
+
+            def launch(*extra_args: str):
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args],
+                                                     headless=True)
+                browsers.append(browser)
+                return browser
+
+            try:
+                return body(launch)
+            finally:
+                for browser in browsers:
+                    browser.close()
+
+    def run(body):
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scanner-chromium") as pool:
+            return pool.submit(on_thread, body).result()
+
+    return run
 
 
 @pytest.fixture

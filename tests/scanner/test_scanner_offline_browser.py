@@ -113,7 +113,7 @@ def _verdict(page) -> str:
 
 
 def test_offline_checkpoint_valid_revoked_forged_then_counts_reach_the_dashboard(
-        app, client, auth, world, live_server, chromium, tmp_path, screenshot_dir):
+        app, client, auth, world, live_server, in_chromium, tmp_path, screenshot_dir):
     morning = datetime.combine(local_today(), time(7, 15), tzinfo=HCMC)
     with time_machine.travel(morning, tick=True):
         token, (valid_pdf, revoked_pdf) = _issue_cards(app, world, live_server)
@@ -121,16 +121,17 @@ def test_offline_checkpoint_valid_revoked_forged_then_counts_reach_the_dashboard
         revoked_png = rasterise(revoked_pdf, 150)[0]
         camera_file = tmp_path / "card.y4m"
         write_y4m(valid_png, camera_file)
-        browser = chromium("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                           f"--use-file-for-fake-video-capture={camera_file}")
-        context = browser.new_context(base_url=live_server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
-                                      viewport={"width": 390, "height": 844})
-        try:
+        auth.login(world.admin)
+
+        def officer(launch):
+            browser = launch("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                             f"--use-file-for-fake-video-capture={camera_file}")
+            context = browser.new_context(base_url=live_server, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                          viewport={"width": 390, "height": 844})
             context.clock.set_fixed_time(morning)
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
-
             # Online: the page syncs the keys and the list (the revoked card is on it) and keeps itself.
             page.goto("/quet")
             page.wait_for_selector("body[data-sync=done]")
@@ -173,7 +174,6 @@ def test_offline_checkpoint_valid_revoked_forged_then_counts_reach_the_dashboard
 
             assert live_server.requests[requests_before:] == [], "the offline phase reached the portal"
             page.wait_for_selector("#pending:has-text('Lượt quét chờ gửi: 3')")
-            auth.login(world.admin)
             assert _scans_today(client) == online_records
 
             # Back online: the counts go to the portal and into the dashboard's figures.
@@ -181,5 +181,5 @@ def test_offline_checkpoint_valid_revoked_forged_then_counts_reach_the_dashboard
             page.wait_for_selector("#pending", state="hidden", timeout=20_000)
             assert _scans_today(client) == online_records + 3
             assert errors == []
-        finally:
-            context.close()
+
+        in_chromium(officer)

@@ -48,21 +48,21 @@ _BROWSER_VERDICTS = """async ({vectors, keys, list}) => {
 
 
 @pytest.mark.browser
-def test_python_and_the_browser_reach_the_same_verdict_for_every_vector(runner, live_server, chromium, tmp_path):
+def test_python_and_the_browser_reach_the_same_verdict_for_every_vector(runner, live_server, in_chromium, tmp_path):
     document = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
     keys_file, list_file = tmp_path / "keys.json", tmp_path / "revocations.json"
     keys_file.write_text(json.dumps(document["keys"]), encoding="utf-8")
     list_file.write_text(json.dumps(document["revocations"]), encoding="utf-8")
     python = [_python_verdict(runner, keys_file, list_file, vector) for vector in document["vectors"]]
 
-    context = chromium().new_context(base_url=live_server)
-    try:
+    def in_the_browser(launch):
+        context = launch().new_context(base_url=live_server)
         page = context.new_page()
         page.goto("/quet")
-        browser = page.evaluate(_BROWSER_VERDICTS, {"vectors": document["vectors"], "keys": document["keys"],
-                                                    "list": document["compact_revocations"]})
-    finally:
-        context.close()
+        return page.evaluate(_BROWSER_VERDICTS, {"vectors": document["vectors"], "keys": document["keys"],
+                                                 "list": document["compact_revocations"]})
+
+    browser = in_chromium(in_the_browser)
 
     expected = [vector["outcome"] for vector in document["vectors"]]
     names = [vector["name"] for vector in document["vectors"]]
