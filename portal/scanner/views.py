@@ -24,6 +24,8 @@ bp = Blueprint("scanner", __name__, template_folder="templates")
 PAGE_PATH = "/quet"
 #: Per-IP limit on sending offline counts; ``SCANNER_COUNTS_RATE_LIMIT`` overrides it.
 DEFAULT_COUNTS_RATE_LIMIT = "10 per minute;60 per hour"
+#: Per-IP limit on the scans counts may add (the requests' claimed scans); ``SCANNER_COUNTS_SCAN_LIMIT``.
+DEFAULT_COUNTS_SCAN_LIMIT = "20000 per day"
 #: Bytes a counts request may have (200 buckets of about 70 bytes, with room to spare).
 MAX_COUNTS_BYTES = 32 * 1024
 #: Files the service worker keeps so that the page opens with no network (paths under static/).
@@ -43,6 +45,23 @@ def public(view):
 
 def _counts_rate_limit() -> str:
     return current_app.config.get("SCANNER_COUNTS_RATE_LIMIT") or DEFAULT_COUNTS_RATE_LIMIT
+
+
+def _counts_scan_limit() -> str:
+    return current_app.config.get("SCANNER_COUNTS_SCAN_LIMIT") or DEFAULT_COUNTS_SCAN_LIMIT
+
+
+def _claimed_scans() -> int:
+    """Return how many scans a counts request claims (bounded as the service bounds it), the cost of it."""
+    if request.content_length is None or request.content_length > MAX_COUNTS_BYTES:
+        return 0
+    payload = request.get_json(silent=True)
+    counts = payload.get("counts") if isinstance(payload, dict) else None
+    if not isinstance(counts, list):
+        return 0
+    claimed = sum(min(item["scans"], services.MAX_SCANS_PER_BUCKET) for item in counts[:services.MAX_BUCKETS]
+                  if isinstance(item, dict) and type(item.get("scans")) is int and item["scans"] > 0)
+    return min(claimed, services.MAX_SCANS_PER_BATCH)
 
 
 def _list_cache() -> services.ListCache:
@@ -195,6 +214,7 @@ def revocations():
 @bp.post("/api/v1/scanner/counts")
 @csrf.exempt
 @limiter.limit(_counts_rate_limit)
+@limiter.limit(_counts_scan_limit, cost=_claimed_scans)
 @public
 def counts():
     """Take the outcome counts a phone kept while offline; they become verification records."""

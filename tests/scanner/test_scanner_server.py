@@ -261,6 +261,18 @@ def test_counts_are_rate_limited_per_address(app_config, world):
     assert codes == [200, 200, 429]
 
 
+def test_the_scans_one_address_may_add_are_bounded(app_config, world):
+    from portal import create_app
+
+    app = create_app({**app_config, "SCANNER_COUNTS_SCAN_LIMIT": "5 per day"})
+    client = app.test_client()
+    counts = [{"hour": _hour(), "unit": "Q7", "outcome": "valid", "scans": 3}]
+    assert _post(client, counts, batch="phone-batch-000000001").status_code == 200
+    assert _post(client, counts, batch="phone-batch-000000002").status_code == 429
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(VerificationRecord)) == 3
+
+
 def test_offline_scans_of_a_day_already_rolled_up_reach_the_dashboard(app, client, world):
     from portal.dashboard.scans import scan_counts
     from portal.dashboard.services import Scope
