@@ -76,11 +76,8 @@ def _list_cache() -> services.ListCache:
 @public
 def page():
     """Show the scanner: camera, paste box and photo, verdicts computed in the phone."""
-    from portal.verify.views import outcome_labels
-
-    labels = {code: {"word": word, "icon": icon, "text": text} for code, (word, icon, text) in outcome_labels().items()}
     settings = {
-        "labels": labels,
+        "labels": outcome_wording(),
         "units": {unit.short_code: unit.name_en if current_language() == "en" else unit.name_vi
                   for unit in current_registry().units.values()},
         "strings": _page_strings(),
@@ -103,6 +100,21 @@ def page():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+def outcome_wording() -> dict[str, dict[str, str]]:
+    """Return, per outcome code, what the checkpoint screen shows, from verify's one definition, in the
+    current language: the big word, the icon, the meaning, and the signal and instruction where verify has them.
+    """
+    try:
+        from portal.verify.outcomes import OUTCOMES
+    except ImportError:  # verify as it was before its outcomes module: outcome_labels() in its views
+        from portal.verify.views import outcome_labels
+
+        return {code: {"word": word, "icon": icon, "text": text}
+                for code, (word, icon, text) in outcome_labels().items()}
+    return {item.code: {"word": str(item.word), "icon": item.icon, "text": str(item.meaning),
+                        "instruction": str(item.instruction), "signal": item.signal.value} for item in OUTCOMES}
 
 
 def _page_strings() -> dict[str, str]:
