@@ -24,6 +24,8 @@ from sqlalchemy import text
 
 TEST_PASSWORD = "correct-horse-battery"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+#: A key-encryption key for the signing keys (production refuses to start without one).
+TEST_KEY_ENCRYPTION_KEY = "dGVzdCBrZXktZW5jcnlwdGlvbiBrZXksIDMyIGJ5dGU="
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 

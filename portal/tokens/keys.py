@@ -58,6 +58,8 @@ from portal.clock import utcnow
 from portal.messages import Refusal
 
 log = logging.getLogger(__name__)
+#: The clock of the refresh interval (a module name, so that tests can move it on).
+monotonic = time.monotonic
 
 ALGORITHM = "Ed25519"
 KID_BYTES = 2
@@ -486,8 +488,12 @@ class KeyRing:
     # -- reading (the hot path) ---------------------------------------------------
 
     def verifying_keys(self) -> Mapping[str, Ed25519PublicKey]:
-        """Return the public keys whose tokens verify (active and verify-only), by kid (read-only)."""
-        if time.monotonic() >= self._next_check:
+        """Return the public keys whose tokens verify (active and verify-only), by kid.
+
+        The mapping is read-only and stays the same object until the ring changes, so a cache of
+        verification answers may be keyed on it (a retirement then empties such a cache).
+        """
+        if monotonic() >= self._next_check:
             self._refresh()
         return self._verifying
 
@@ -555,7 +561,7 @@ class KeyRing:
         return self._kek
 
     def _refresh_if_due(self) -> None:
-        if time.monotonic() >= self._next_check:
+        if monotonic() >= self._next_check:
             self._refresh()
 
     def _refresh(self, *, force: bool = False) -> None:
@@ -564,7 +570,7 @@ class KeyRing:
         if not self._lock.acquire(blocking=force or not self._loaded):
             return
         try:
-            if force or not self._loaded or time.monotonic() >= self._next_check:
+            if force or not self._loaded or monotonic() >= self._next_check:
                 self._read()
         finally:
             self._lock.release()
@@ -585,14 +591,14 @@ class KeyRing:
                 raise
             # Degrade, don't fail: the ring read a moment ago still verifies; try again later.
             log.warning("could not read the signing keys; keeping the ring read earlier", exc_info=True)
-            self._next_check = time.monotonic() + max(self.refresh_seconds, 1.0)
+            self._next_check = monotonic() + max(self.refresh_seconds, 1.0)
             return
         snapshot = tuple(tuple(row) for row in rows) + tuple(sorted(self._pending))
         if snapshot != self._snapshot or not self._loaded:
             self._apply([_info(row) for row in rows])
             self._snapshot = snapshot
         self._loaded = True
-        self._next_check = time.monotonic() + self.refresh_seconds
+        self._next_check = monotonic() + self.refresh_seconds
 
     def _apply(self, infos: list[KeyInfo]) -> None:
         known = {info.kid for info in infos}
@@ -725,7 +731,7 @@ class KeyRing:
 
 
 def current_keyring() -> KeyRing:
-    """Return the running app's key ring (one per app and process)."""
+    """Return the running app's key ring (one per app and process; cheap to call on every scan)."""
     from flask import current_app
 
     ring = current_app.extensions.get(_EXTENSION)
@@ -735,14 +741,15 @@ def current_keyring() -> KeyRing:
 
 
 def keyring_for(app) -> KeyRing:
-    """Build ``app``'s key ring: its database, its KEK, its refresh interval; production never makes keys."""
+    """Build ``app``'s key ring (in its app context): its database, its KEK, its refresh interval.
+
+    Production never makes a key; development makes the first one, with a KEK in the instance folder.
+    """
     from portal.extensions import db
 
     config = app.config
     production = config.get("PORTAL_ENV") == "production"
-    with app.app_context():
-        engine = db.engine
-    return KeyRing(engine, lambda: key_encryption_key(config, app.instance_path, create=not production),
+    return KeyRing(db.engine, lambda: key_encryption_key(config, app.instance_path, create=not production),
                    refresh_seconds=refresh_seconds(config), may_create=not production)
 
 

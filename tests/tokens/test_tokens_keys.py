@@ -220,8 +220,9 @@ def test_a_ring_that_may_not_create_refuses_to_sign_with_a_clear_message(app):
 
 
 def test_a_ring_keeps_what_it_read_when_the_database_is_away(tmp_path):
-    from portal.tokens.keys import create_first_key
     from sqlalchemy.orm import Session
+
+    from portal.tokens.keys import create_first_key
 
     path = tmp_path / "ring.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
@@ -290,3 +291,21 @@ def test_a_kek_is_accepted_in_standard_or_url_safe_base64_with_or_without_paddin
     assert {parse_key_encryption_key(text_, "x").id for text_ in spellings} == {
         parse_key_encryption_key(spellings[0], "x").id}
     assert "200" not in repr(parse_key_encryption_key(spellings[0], "x"))  # the secret never shows in a repr
+
+
+def test_the_first_key_made_while_a_page_is_served_is_in_the_database_afterwards(app, client, auth, world):
+    """A page's session holds SQLite's write lock while it signs; the key is written when the page ends."""
+    from portal.verify.testing import make_pass
+    from portal.workers.models import Worker
+
+    with app.app_context():
+        pass_id = make_pass(db.session, db.session.get(Worker, world.worker_a)).id
+        db.session.commit()
+    auth.login(world.hr_a)
+    response = client.get(f"/passes/{pass_id}.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    [row] = rows(app)
+    assert row.status == "active" and row.sealed_private_key
+    with app.app_context():
+        fresh = KeyRing(db.engine, lambda: parse_key_encryption_key(KEK, "test"))
+        assert fresh.signing_key()[0] == row.kid
