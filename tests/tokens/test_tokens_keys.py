@@ -309,3 +309,21 @@ def test_the_first_key_made_while_a_page_is_served_is_in_the_database_afterwards
     with app.app_context():
         fresh = KeyRing(db.engine, lambda: parse_key_encryption_key(KEK, "test"))
         assert fresh.signing_key()[0] == row.kid
+
+
+def test_after_losing_the_kek_a_rotation_under_a_new_one_signs_again_and_printed_cards_still_verify(
+        app, app_config, monkeypatch, tmp_path):
+    from portal import create_app
+
+    with app.app_context():
+        printed = sign(current_keyring())
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "rebuilt"))
+    rebuilt = create_app({**app_config, "PORTAL_KEY_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode()})
+    with rebuilt.app_context():
+        with pytest.raises(WrongKeyEncryptionKey):
+            current_keyring().signing_key()
+    assert rebuilt.test_cli_runner().invoke(args=["keys", "rotate"]).exit_code == 0
+    with rebuilt.app_context():
+        ring = current_keyring()
+        assert decode_token(sign(ring), ring).kid == ring.active().kid
+        assert decode_token(printed, ring).serial == "Q7-ABC"
