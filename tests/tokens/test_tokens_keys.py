@@ -187,7 +187,7 @@ def test_first_use_inside_an_open_transaction_does_not_wait_for_itself_and_the_k
     from portal.workers.models import Worker
 
     with app.app_context():
-        pass_ = make_pass(db.session, db.session.get(Worker, world.worker_a))  # a write: the lock is held
+        make_pass(db.session, db.session.get(Worker, world.worker_a))  # a write: on SQLite the lock is held
         kid, private = current_keyring().signing_key()
         token = sign_payload(PAYLOAD, kid, private)
         db.session.rollback()  # the caller's work is undone; the key must not be
@@ -196,7 +196,6 @@ def test_first_use_inside_an_open_transaction_does_not_wait_for_itself_and_the_k
         fresh = KeyRing(db.engine, lambda: parse_key_encryption_key(KEK, "test"))
         assert decode_token(token, fresh).kid == kid
         assert raw_private(fresh.signing_key()[1]) == raw_private(private)
-    del pass_
 
 
 def test_two_rings_making_the_first_key_at_once_share_it(app):
@@ -219,7 +218,7 @@ def test_a_ring_that_may_not_create_refuses_to_sign_with_a_clear_message(app):
     assert rows(app) == []
 
 
-def test_a_ring_keeps_what_it_read_when_the_database_is_away(tmp_path):
+def test_a_ring_keeps_what_it_read_when_the_database_is_away(tmp_path, caplog):
     from sqlalchemy.orm import Session
 
     from portal.tokens.keys import create_first_key
@@ -236,6 +235,7 @@ def test_a_ring_keeps_what_it_read_when_the_database_is_away(tmp_path):
         engine.dispose()
         path.rename(tmp_path / "moved.sqlite3")  # the next read finds no table
         assert decode_token(token, ring).serial == "Q7-ABC"
+        assert "could not read the signing keys" in caplog.text
         with engine.connect() as connection:
             with pytest.raises(Exception, match="no such table"):
                 connection.execute(text("SELECT kid FROM signing_keys"))
