@@ -1,7 +1,7 @@
 """signing keys: one key ring in the database for every node
 
 Revision ID: 1e82c7cea759
-Revises: 515ff26389d5
+Revises: 19337becb501
 Create Date: 2026-12-05 06:46:36.564652
 
 """
@@ -13,7 +13,7 @@ import portal.db
 
 # revision identifiers, used by Alembic.
 revision = '1e82c7cea759'
-down_revision = '515ff26389d5'
+down_revision = '19337becb501'
 branch_labels = None
 depends_on = None
 
