@@ -1,7 +1,7 @@
 """scanner: offline scan uploads, each batch id received once
 
 Revision ID: 2e9fcf898002
-Revises: 19337becb501
+Revises: 1e82c7cea759
 Create Date: 2026-12-05 06:46:52.505882
 
 """
@@ -13,7 +13,7 @@ import portal.db
 
 # revision identifiers, used by Alembic.
 revision = '2e9fcf898002'
-down_revision = '19337becb501'
+down_revision = '1e82c7cea759'
 branch_labels = None
 depends_on = None
 
