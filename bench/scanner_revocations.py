@@ -85,6 +85,7 @@ PHONE = """async ({compact, verify}) => {
 
 
 def phone_times(compact: str, verify: str) -> dict:
+    import os
     import tempfile
 
     from playwright.sync_api import sync_playwright
@@ -93,6 +94,7 @@ def phone_times(compact: str, verify: str) -> dict:
     from portal import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="scanner-bench-"))
+    os.environ["PORTAL_INSTANCE_PATH"] = str(folder)  # keys and secrets of the run stay in its folder
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite3'}", "SECRET_KEY": "b" * 40,
                       "SIGNING_KEY_DIR": str(folder / "keys")})
     with app.app_context():  # the app's in-process job runner looks at its table at the first request

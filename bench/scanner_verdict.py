@@ -69,6 +69,8 @@ class Counter:
 
 
 def prepare(folder: Path):
+    import os
+
     from portal import create_app
     from portal.extensions import db
     from portal.passes.services import revoke_pass
@@ -76,6 +78,7 @@ def prepare(folder: Path):
     from portal.tokens.codec import sign_pass_token
     from portal.verify.testing import ALL_DAY, make_pass
 
+    os.environ["PORTAL_INSTANCE_PATH"] = str(folder)  # keys and secrets of the run stay in its folder
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite3'}", "SECRET_KEY": "b" * 40,
                       "SIGNING_KEY_DIR": str(folder / "keys"), "VERIFY_RATE_LIMIT": "100000 per minute",
                       "VERIFY_RECORD_DELAY": 0, "SCANNER_LIST_TTL": 0})
