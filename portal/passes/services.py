@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal import events
 from portal.audit.services import record
 from portal.clock import local, local_today, start_of_local_day, utcnow
 from portal.db import after_commit
@@ -579,6 +580,9 @@ def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str 
     data = render_print_sheet(cards, progress=rendered)
     ctx.output_path(f"the-xanh-{tax_code}-{local_today():%Y%m%d}.pdf").write_bytes(data)
     ctx.progress(2 * total, 2 * total, _("%(count)s green cards ready to print.", count=total))
+    events.print_sheet_ready.send(enterprise_id, session=session, job_id=ctx.job_id, user_id=ctx.user_id,
+                                  count=total, base_url=base_url)
+    session.commit()
     return {"count": total}
 
 
