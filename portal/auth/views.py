@@ -50,8 +50,8 @@ DEFAULTS = {
     "TWO_FACTOR_PENDING_SECONDS": 300,  # time between the password and the code
 }
 
-#: Pages any signed-in user may reach, whatever their account still lacks.
-ALWAYS_OPEN = frozenset({"static", "i18n.switch", "auth.logout"})
+#: Pages any signed-in user may reach, whatever their account still lacks (public pages included).
+ALWAYS_OPEN = frozenset({"static", "i18n.switch", "auth.logout", "home.index", "home.travel_permit"})
 #: What an account whose email is not yet confirmed may do.
 CONFIRMING = frozenset({"auth.confirm_pending", "auth.resend_confirmation", "auth.change_address",
                         "auth.confirm_link", "auth.confirm_email"})
@@ -481,6 +481,9 @@ def two_factor_disable():
             twofactor.disable(db.session, user, password=form.password.data)
         except Refusal as refusal:
             db.session.rollback()
+            if refusal.field is None:  # not the password: the role requires it
+                flash(str(refusal), "error")
+                return redirect(url_for(".account"))
             form.password.errors.append(str(refusal))
         else:
             db.session.commit()
