@@ -404,7 +404,7 @@ def sign_out_everywhere():
     db.session.commit()
     logout_user()
     flash(_("You are signed out on every device, this one included."), "info")
-    return redirect(url_for(".login"))
+    return redirect(url_for("home.index"))
 
 
 @bp.post("/account/language")

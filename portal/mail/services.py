@@ -97,10 +97,21 @@ def deliver(app, mail: OutboxMail) -> None:
 
     sender = setting("MAIL_DEFAULT_SENDER", app)
     domain = sender.rpartition("@")[2].strip(" >") or "localhost"
+    connection = app.extensions["mailman"].get_connection(fail_silently=False)
     message = EmailMessage(subject=mail.subject, body=mail.body, from_email=sender, to=[mail.to_address],
                            headers={"Message-ID": make_msgid(domain=domain), "Auto-Submitted": "auto-generated"},
-                           connection=app.extensions["mailman"].get_connection(fail_silently=False))
-    message.send()
+                           connection=connection)
+    connection.open()
+    smtp = connection.connection
+    try:
+        message.send()
+    finally:
+        # Flask-Mailman leaves the connection open when the server refuses a message: close it here.
+        try:
+            connection.close()
+        except (smtplib.SMTPException, OSError):
+            if smtp is not None:
+                smtp.close()
 
 
 def send_mail_job(ctx, *, mail_id: int):

@@ -79,8 +79,8 @@ def test_sign_out_of_all_devices_ends_every_session_and_remember_me_cookie(app, 
     laptop = app.test_client()
     assert laptop.submit("/login", {"email": world.hr_a, "password": TEST_PASSWORD}).status_code == 302
     response = client.submit("/account/sign-out-everywhere")
-    assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert "Bạn đã đăng xuất trên mọi thiết bị" in client.get("/login").get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Bạn đã đăng xuất trên mọi thiết bị" in client.get("/").get_data(as_text=True)
     assert _sent_to_login(client) and _sent_to_login(laptop)
     assert _sent_to_login(_fresh_client(app, **remembered))
     assert _sent_to_login(_fresh_client(app, remember_token=remembered["remember_token"]))
