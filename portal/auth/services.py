@@ -192,14 +192,20 @@ def send_confirmation(session: Session, user: User) -> None:
                kind="auth.confirm", secret=True, context={"user": user, "link": link, "hours": hours})
 
 
-def confirm_email(session: Session, token: str) -> User:
-    """Confirm the address a confirmation link was sent to; refuse a used, stale or forged link."""
+def user_for_confirmation(session: Session, token: str) -> User:
+    """Return the user whose address a confirmation link confirms; refuse a used, stale or forged link."""
     data = _read_token(CONFIRM_SALT, token, int(setting("EMAIL_CONFIRM_MAX_AGE")))
     user = session.get(User, data["u"]) if 0 < data["u"] < 2**31 else None
     if user is None or user.email != data.get("e"):
         raise Refusal(_l("This link is no longer valid: the account's email has changed since it was sent."))
     if user.email_confirmed:
         raise Refusal(_l("This email is already confirmed. You can sign in."))
+    return user
+
+
+def confirm_email(session: Session, token: str) -> User:
+    """Confirm the address a confirmation link was sent to; refuse a used, stale or forged link."""
+    user = user_for_confirmation(session, token)
     user.email_confirmed_at = utcnow()
     return user
 

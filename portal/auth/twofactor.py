@@ -84,7 +84,7 @@ def _secret_of(user: User) -> str | None:
 
 
 def normalise_code(code: str) -> str:
-    return "".join(ch for ch in (code or "").lower() if ch.isalnum())[:32]
+    return "".join(ch for ch in (code or "").lower() if ch.isascii() and ch.isalnum())[:32]
 
 
 def _matching_step(secret: str, code: str, *, after: int | None) -> int | None:

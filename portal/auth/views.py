@@ -271,6 +271,11 @@ def confirm_email():
     problem = None
     if not token:
         problem = _("Open the link from the confirmation mail to confirm your email.")
+    elif request.method == "GET":
+        try:
+            services.user_for_confirmation(db.session, token)
+        except Refusal as refusal:
+            problem = str(refusal)
     elif form.validate_on_submit():
         try:
             user = services.confirm_email(db.session, token)

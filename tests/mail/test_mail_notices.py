@@ -1,4 +1,4 @@
-"""Notices: HR hears of their enterprise's approval, rejection or suspension; a print sheet's requester, of the sheet."""
+"""Notices: HR hear of their enterprise's approval, rejection or suspension; a requester, of a print sheet."""
 from __future__ import annotations
 
 import re
