@@ -14,7 +14,7 @@ class ConfigError(RuntimeError):
 
 
 def default_config(instance_path: str) -> dict:
-    """Return the embedded defaults: SQLite in the instance folder, in-process jobs, memory rate limits."""
+    """Return the embedded defaults: SQLite in the instance folder, a SQLite job queue, memory rate limits."""
     instance = Path(instance_path)
     return {
         "PORTAL_ENV": "development",
@@ -47,7 +47,6 @@ def default_config(instance_path: str) -> dict:
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
         "PASS_CACHE_DIR": str(instance / "pass-cache"),
-        "JOB_OUTPUT_DIR": str(instance / "jobs"),
         "PUBLIC_BASE_URL": None,
         # Mail (Flask-Mailman): without MAIL_SERVER mails stay in the outbox table for the admin.
         "MAIL_BACKEND": "smtp",
@@ -82,7 +81,7 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
-    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "JOB_OUTPUT_DIR", "PUBLIC_BASE_URL"):
+    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "PUBLIC_BASE_URL"):
         if environ.get(key):
             config[key] = environ[key]
     config.update(_mail_and_account_settings(environ))

@@ -66,7 +66,6 @@ def _test_config(url: str, instance_path, **overrides) -> dict:
         "SECRET_KEY": TEST_SECRET_KEY,
         "SIGNING_KEY_DIR": str(instance_path / "keys"),
         "PASS_CACHE_DIR": str(instance_path / "pass-cache"),
-        "JOB_OUTPUT_DIR": str(instance_path / "jobs"),
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         # scrypt costs ~0.3 s a hash here; the suite hashes thousands (production keeps scrypt).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -24,7 +24,7 @@ def fresh_app(tmp_path):
     return create_app({"TESTING": True, "SECRET_KEY": "k" * 48,
                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
                        "SIGNING_KEY_DIR": str(tmp_path / "keys"), "PASS_CACHE_DIR": str(tmp_path / "cache"),
-                       "JOB_OUTPUT_DIR": str(tmp_path / "jobs"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
 
 
 def test_demo_seeds_every_unit_state_and_role_and_prints_working_logins(fresh_app):
