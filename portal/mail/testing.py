@@ -5,7 +5,8 @@
         message = server.wait_for(1)[0]
         server.refuse_next(2, "451 4.3.0 try again later")  # the next two mails are refused for now
 
-Needs the test extras (aiosmtpd).
+Needs the test extras (aiosmtpd). The fixtures at the end (``outbox``, ``smtp_server``, ``with_smtp``)
+are imported by the conftest of the test folders that use them.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ import socket
 import threading
 import time
 from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+import pytest
 
 LINK = re.compile(r"https?://\S+")
 
@@ -95,3 +99,53 @@ def body_of(message: EmailMessage) -> str:
 
 def links_in(text: str) -> list[str]:
     return LINK.findall(text)
+
+
+def path_of(link: str) -> str:
+    """Return the path (and query) of an absolute link, for the test client."""
+    parts = urlsplit(link)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def link_in(body: str, fragment: str) -> str:
+    """Return the path of the one link in ``body`` containing ``fragment``."""
+    found = [link for link in links_in(body) if fragment in link]
+    assert len(found) == 1, body
+    return path_of(found[0])
+
+
+@pytest.fixture
+def outbox(app):
+    """Return a function listing the outbox's mails (newest first), optionally those to one address."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.mail.models import OutboxMail
+
+    def mails(to: str | None = None) -> list:
+        with app.app_context():
+            query = select(OutboxMail).order_by(OutboxMail.id.desc())
+            if to:
+                query = query.where(OutboxMail.to_address == to)
+            rows = db.session.scalars(query).all()
+            db.session.expunge_all()
+            return rows
+
+    return mails
+
+
+@pytest.fixture
+def smtp_server():
+    with SMTPTestServer() as server:
+        yield server
+
+
+@pytest.fixture
+def with_smtp(app, smtp_server):
+    """Send the app's mails to the local SMTP server (configured after the app is made)."""
+    from portal.extensions import mail
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_RETRY_SECONDS=0,
+                      MAIL_TIMEOUT=5)
+    mail.init_app(app)
+    return smtp_server

@@ -9,19 +9,16 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.mail.testing import body_of
-from tests.auth.conftest import link_in
+from portal.mail.testing import body_of, link_in
 
 EMAIL = "nhansu@saigonxanh.vn"
 
 
 @pytest.fixture
 def registration_form():
-    from tests.enterprises.conftest import tax_code
-
     return {
         "full_name": "Trần Thị Hạnh", "account_email": EMAIL, "password": "mat-khau-that-dai",
-        "confirm": "mat-khau-that-dai", "name": "Công ty TNHH Thực phẩm Sài Gòn Xanh", "tax_code": tax_code(1),
+        "confirm": "mat-khau-that-dai", "name": "Công ty TNHH Thực phẩm Sài Gòn Xanh", "tax_code": "0309876547",
         "address": "12 Nguyễn Văn Linh", "ward": "Tân Phong", "district": "Quận 7", "unit": "district7",
         "business_type": "district7:essential_production", "sector": "district7:food_processing", "location": "",
         "headcount": "120", "contact_name": "Lê Thị Hoa", "phone": "0909 123 456", "email": "lienhe@saigonxanh.vn",

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.mail.testing import link_in
 from portal.testing.fixtures import TEST_PASSWORD
-from tests.auth.conftest import link_in
 
 NEW = "mat-khau-moi-rat-dai"
 

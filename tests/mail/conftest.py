@@ -1,1 +1,1 @@
-from tests.auth.conftest import outbox, smtp_server, with_smtp  # noqa: F401  (the same fixtures)
+from portal.mail.testing import outbox, smtp_server, with_smtp  # noqa: F401  (fixtures)
