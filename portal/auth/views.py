@@ -108,7 +108,11 @@ def _load_user(user_id: str):
 def _account_gate():
     """Send a signed-in user whose account is not ready to the one page that makes it ready."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint in ALWAYS_OPEN or not current_user.is_authenticated:
+    if endpoint is None or endpoint in ALWAYS_OPEN:
+        return None
+    # Checkpoint pages are public and must never wait for a user to load (on SQLite that read
+    # would open the request's transaction before the scan's own write).
+    if getattr(current_app.view_functions.get(endpoint), "public", False) or not current_user.is_authenticated:
         return None
     if not current_user.email_confirmed:
         if endpoint not in CONFIRMING:
