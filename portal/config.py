@@ -84,6 +84,10 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
     for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "PUBLIC_BASE_URL"):
         if environ.get(key):
             config[key] = environ[key]
+    # The signing keys' key-encryption key (see portal.tokens.keys) and how often the ring is re-read.
+    for key in ("PORTAL_KEY_ENCRYPTION_KEY", "PORTAL_KEY_ENCRYPTION_KEY_FILE", "KEYRING_REFRESH_SECONDS"):
+        if environ.get(key):
+            config[key] = environ[key]
     config.update(_mail_and_account_settings(environ))
     return config
 
@@ -133,10 +137,21 @@ def finalise(config: dict, instance_path: str) -> None:
             config[key] = True
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    _check_signing_keys(config, production)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_pre_ping", True)
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _check_signing_keys(config: dict, production: bool) -> None:
+    """Refuse to start in production without a usable key-encryption key for the signing keys."""
+    from portal.tokens.keys import KeyConfigError, check_config
+
+    try:
+        check_config(config, production=production)
+    except KeyConfigError as error:
+        raise ConfigError(f"Refusing to start: {error}") from None
 
 
 def _instance_secret(instance: Path) -> str:
