@@ -4,8 +4,9 @@ Receivers run synchronously with the sender's session and must not commit: the c
 consequences (a pass revoked, a new pass version, an eligibility snapshot) land together or not at all.
 Plugins hear about events through their own hooks (portal_enterprise_approved, ...), after the commit.
 
-Every signal carries ``session`` (the sender's) and ``registry`` (the unit registry the sender was
-given), so receivers ask the same rules the sender did and never reach for the app's globals.
+Every signal carries ``session`` (the sender's); those about enterprises and workers also carry
+``registry`` (the unit registry the sender was given), so receivers ask the same rules the sender
+did and never reach for the app's globals.
 """
 from blinker import Namespace
 
@@ -25,3 +26,12 @@ workers_changed = _signals.signal("workers-changed")
 #: sender: the Enterprise; kwargs: session, registry, actor, worker_ids (list[int]) deactivated, reason
 #: (the words HR gave)
 workers_deactivated = _signals.signal("workers-deactivated")
+
+#: sender: the enterprise id; kwargs: session (the job's), job_id, user_id (who asked), count (cards),
+#: base_url. Sent by the print-sheet job once its file is written; the job commits after it.
+print_sheet_ready = _signals.signal("print-sheet-ready")
+
+#: sender: the User; kwargs: session, template (of portal.mail), kind, context (for the template; the
+#: user is added), secret (a link that must not be shown on the outbox page). An account needs a mail
+#: (its confirmation or reset link): the accounts feature says so, the mail feature writes it.
+account_mail_due = _signals.signal("account-mail-due")

@@ -26,6 +26,8 @@ def wire(app: Flask) -> None:
 
 def _connect_receivers() -> None:
     from portal.eligibility import upkeep as eligibility
+    from portal.mail import notices
+    from portal.mail import services as mail
     from portal.passes import upkeep as passes
 
     # A worker created or changed: their eligibility snapshot is recomputed, then their card gets a
@@ -39,12 +41,19 @@ def _connect_receivers() -> None:
     events.enterprise_reclassified.connect(eligibility.on_enterprise_reclassified)
     # An enterprise suspended or rejected: every card of it is revoked.
     events.enterprise_status_changed.connect(passes.on_enterprise_status_changed)
+    # An enterprise approved (or reinstated), rejected or suspended: its HR accounts get a mail.
+    events.enterprise_status_changed.connect(notices.on_enterprise_status_changed)
+    # A print sheet ready: whoever asked for it gets a mail with the link.
+    events.print_sheet_ready.connect(notices.on_print_sheet_ready)
+    # An account needs a mail (its confirmation or password-reset link): the mail feature writes it.
+    events.account_mail_due.connect(mail.on_account_mail_due)
 
 
 def _register_job_handlers(app: Flask) -> None:
     from portal.eligibility import upkeep as eligibility
     from portal.imports import checking, committing
     from portal.jobs.services import register_handler
+    from portal.mail import services as mail
     from portal.passes import issuing, sheet
 
     register_handler(app, "print_sheet", sheet.print_sheet_job, label=_l("Print sheet of green cards"),
@@ -57,6 +66,9 @@ def _register_job_handlers(app: Flask) -> None:
                      back_endpoint="imports.upload", on_failure=checking.reset_after_failed_job)
     register_handler(app, "eligibility.refresh", eligibility.refresh_job,
                      label=_l("Evaluating the workers' eligibility again"), back_endpoint="home.dashboard")
+    # Mails leave over SMTP from a job, so a slow mail server never holds a request.
+    register_handler(app, mail.SEND_JOB, mail.send_mail_job, label=_l("Sending a mail"),
+                     back_endpoint="mail.outbox")
 
 
 def _add_panels(app: Flask) -> None:

@@ -5,7 +5,7 @@ in Vietnamese; the eligibility snapshot keeps the rule's reason (a stored messag
 it instead of asking the rules again; an index lets one enterprise's figures be counted alone.
 
 Revision ID: 8c3e0f1a2b4d
-Revises: 19337becb501
+Revises: 81f7988d3ff6
 Create Date: 2026-12-05 08:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8c3e0f1a2b4d'
-down_revision = '19337becb501'
+down_revision = '81f7988d3ff6'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
-from portal.auth.services import EMAIL_TAKEN, create_user, normalise_email
+from portal.auth.services import create_user, normalise_email
 from portal.enterprises.classification import Classification, classification_refusals, fitted
 from portal.enterprises.models import Enterprise, EnterpriseStatus
 from portal.messages import Refusal
@@ -19,6 +19,7 @@ from portal.units.services import unit_row
 
 TAX_CODE_TAKEN = _l("An enterprise with this tax code is already registered. If it is yours, ask your colleague "
                     "who registered it, or your unit's officials.")
+EMAIL_TAKEN = _l("An account with this email already exists: sign in instead, or use another email.")
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ def register(session: Session, registry: UnitRegistry, wanted: Registration) -> 
             )
             session.add(enterprise)
             session.flush()
+            # A self-registered account confirms its address before anything else (a mailed link).
             user = create_user(session, email=wanted.account_email, password=wanted.password,
-                               full_name=wanted.full_name, role=Role.HR, enterprise=enterprise)
+                               full_name=wanted.full_name, role=Role.HR, enterprise=enterprise, email_confirmed=False)
     except (IntegrityError, Refusal):
         # Someone registered the same tax code or email between our check and our insert.
         raise Refusal.of(_taken(session, wanted.tax_code, wanted.account_email)) or Refusal(

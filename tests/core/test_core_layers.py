@@ -18,13 +18,16 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 #: layers, never a feature of its own layer or above (docs/architecture.md, "Layers").
 LAYERS = (
     ("plugins",),  # the plugin seam: hookspecs, the manager, the unit registry, the built-in rules
-    ("audit", "units", "auth", "tokens", "storage", "home"),
-    ("jobs", "workers", "printing"),
-    ("enterprises",),
+    ("audit", "units", "tokens", "storage", "home"),
+    ("printing",),
+    ("auth",),
+    ("jobs", "workers"),
+    ("mail", "enterprises"),
     ("eligibility", "imports", "api"),
     ("passes",),
     ("selfservice", "verify"),
     ("dashboard",),
+    ("scanner",),
     ("testing",),  # fixtures for the tests; nothing in the portal imports it
 )
 #: Modules of ``portal/`` itself that every feature may use; they import no feature but the plugin seam.
