@@ -187,8 +187,8 @@ def run_database(database_url: str, args, tokens_count: int) -> dict:
               f"(rounds: {rounds})")
     of_ping = result["verify"][0] / result["ping"][0]
     of_bare = result["verify"][0] / result["bare"][0]
-    print(f"  verify / ping  {of_ping:6.0%}   (target ≥ {TARGET_OF_PING:.0%})  {'met' if of_ping >= TARGET_OF_PING else 'NOT met'}")
-    print(f"  verify / bare  {of_bare:6.0%}   (target ≥ {TARGET_OF_BARE:.0%})  {'met' if of_bare >= TARGET_OF_BARE else 'NOT met'}")
+    for name, ratio, target in (("verify / ping", of_ping, TARGET_OF_PING), ("verify / bare", of_bare, TARGET_OF_BARE)):
+        print(f"  {name}  {ratio:6.0%}   (target ≥ {target:.0%})  {'met' if ratio >= target else 'NOT met'}")
     print(f"  ping / bare    {result['ping'][0] / result['bare'][0]:6.0%}")
     return result
 
