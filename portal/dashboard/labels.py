@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.plugins.types import Basis
+from portal.verify import outcomes as verify_outcomes
 
 ENTERPRISE_STATUSES = ("approved", "pending", "suspended", "rejected")
 ENTERPRISE_STATUS_LABELS = {
@@ -39,11 +40,9 @@ PASS_FLOW_LABELS = {
     "expired": _l("Expired in the period"),
 }
 
-OUTCOMES = ("valid", "outside_window", "expired", "revoked", "superseded", "invalid")
-OUTCOME_LABELS = {
-    "valid": _l("Valid"), "outside_window": _l("Outside travel hours"), "expired": _l("Expired"),
-    "revoked": _l("Revoked"), "superseded": _l("Old version"), "invalid": _l("Invalid"),
-}
+#: Checkpoint scan outcomes and their labels: the one definition in portal/verify/outcomes.py.
+OUTCOMES = verify_outcomes.OUTCOME_CODES
+OUTCOME_LABELS = {item.code: item.label for item in verify_outcomes.OUTCOMES}
 
 ISSUE_LABELS = {
     "invalid_id": _l("Citizen ID no longer valid"),

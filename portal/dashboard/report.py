@@ -36,12 +36,12 @@ from portal.dashboard.tally import total
 from portal.i18n import localized
 from portal.plugins.registry import UnitRegistry, fold
 from portal.plugins.types import Basis
+from portal.verify import outcomes as verify_outcomes
 
 DEFAULT_PERIOD_DAYS = 14
 MAX_PERIOD_DAYS = 366
 
-OUTCOME_COLOURS = {"valid": "#0b7a3e", "outside_window": "#c98a00", "expired": "#7b8794", "revoked": "#b3261e",
-                   "superseded": "#1d4f91", "invalid": "#6a1b9a"}
+OUTCOME_COLOURS = {item.code: item.chart_colour for item in verify_outcomes.OUTCOMES}
 ELIGIBLE_COLOUR = "#0b7a3e"
 BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#e8710a",
                  Basis.WAITING_PERIOD: "#c98a00", Basis.RECOVERY_EXPIRED: "#8d6e63", Basis.TEST_REQUIRED: "#1d4f91",

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from portal.clock import HCMC, end_of_local_day, format_date, local, start_of_local_day, utcnow
+from portal.clock import HCMC, format_date, local, utcnow
 from portal.tokens.codec import InvalidToken, decode_token
 from portal.tokens.keys import KeyRing, KeyRingError, public_keys_from_document
 
@@ -71,7 +71,7 @@ def _token_from(text: str) -> str:
 
 def offline_outcome(payload, revocations: dict | None, now: datetime) -> str:
     """Judge a genuine token from its own dates and windows and an optional revocation list."""
-    from portal.verify.services import timing_outcome
+    from portal.verify.services import token_outcome
 
     for item in (revocations or {}).get("revoked", ()):
         if item.get("serial") == payload.serial:
@@ -79,8 +79,7 @@ def offline_outcome(payload, revocations: dict | None, now: datetime) -> str:
     for item in (revocations or {}).get("superseded", ()):
         if item.get("serial") == payload.serial and payload.version < int(item.get("current_version", 0)):
             return "superseded"
-    return timing_outcome(start_of_local_day(payload.valid_from), end_of_local_day(payload.valid_until),
-                          payload.windows, now).value
+    return token_outcome(payload, now).value
 
 
 @click.command("verify")
