@@ -150,7 +150,7 @@ def run_database(database_url: str, args, tokens_count: int) -> dict:
     lua_script(script, tokens)
     env = portal_env(instance, database_url, args.redis_url)
     factory = "portal:create_app({'VERIFY_RATE_LIMIT': '100000000 per minute'})"
-    portal = start_gunicorn(PORTAL_PORT, factory, env, ROOT)
+    portal = start_gunicorn(PORTAL_PORT, factory, env, Path(args.root).resolve() if args.root else ROOT)
     try:
         bare = start_gunicorn(BARE_PORT, "verify_throughput:bare_app()", dict(os.environ), ROOT / "bench")
     except BaseException:
@@ -176,7 +176,7 @@ def run_database(database_url: str, args, tokens_count: int) -> dict:
     result = {name: (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
                      sum(r[2] for r in runs), [r[0] for r in runs]) for name, runs in figures.items()}
     busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
-    print(f"\n== database {kind}; rate limits and scan records on "
+    print(f"\n== database {kind}; portal code from {args.root or ROOT}; rate limits and scan records on "
           f"{'redis' if args.redis_url else 'this node (memory limits, records in the database)'}; "
           f"wrk -t2 -c{args.connections} -d{args.seconds}s × {args.rounds} rounds; {os.cpu_count()} cpus; "
           f"load average {load_before:.2f} before, {load_after:.2f} after; cpu busy {busy:.0%} during")
@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--root", help="serve the portal from this checkout instead (e.g. main, for a before figure)")
     args = parser.parse_args()
     for database_url in args.database_url or ["sqlite"]:
         run_database(database_url, args, args.passes)
