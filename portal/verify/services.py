@@ -214,8 +214,9 @@ def judge(state: PassState | None, payload: TokenPayload, now: datetime) -> Veri
     """Return the answer for a genuine token ``payload`` given its pass's ``state`` in the database."""
     if state is None or state.unit_short_code != payload.unit:
         return Verification(Outcome.INVALID, now, reason="unknown serial")
-    outcome, reason = _assess(state, payload, now)
-    return _describe(state, payload, outcome, reason, now)
+    windows = parse_windows(state.windows)
+    outcome, reason = _assess(state, payload, windows, now)
+    return _describe(state, payload, windows, outcome, reason, now)
 
 
 def token_outcome(payload: TokenPayload, now: datetime) -> Outcome:
@@ -240,7 +241,7 @@ def record_scan(session: Session | Connection, result: Verification) -> None:
     connection.execute(RECORD, result.record_row())
 
 
-def _assess(state: PassState, payload: TokenPayload, now: datetime) -> tuple[Outcome, str]:
+def _assess(state: PassState, payload: TokenPayload, windows, now: datetime) -> tuple[Outcome, str]:
     if state.status == PassStatus.REVOKED.value:
         # Never the typed reason: it is free text (it could even name an illness) and this answer is public.
         return Outcome.REVOKED, ""
@@ -251,11 +252,11 @@ def _assess(state: PassState, payload: TokenPayload, now: datetime) -> tuple[Out
     if payload.version > state.version:
         return Outcome.INVALID, "unknown version"  # signed by us, yet never issued: refuse it
     # The token and the row agree on this version; the row is the authority on dates and windows.
-    return timing_outcome(state.valid_from, state.valid_until, parse_windows(state.windows), now), ""
+    return timing_outcome(state.valid_from, state.valid_until, windows, now), ""
 
 
-def _describe(state: PassState, payload: TokenPayload, outcome: Outcome, reason: str,
-              now: datetime) -> Verification:
+def _describe(state: PassState, payload: TokenPayload, windows: tuple[CommuteWindow, ...], outcome: Outcome,
+              reason: str, now: datetime) -> Verification:
     common = {"outcome": outcome, "checked_at": now, "reason": reason, "unit_id": state.unit_id,
               "sector": state.sector}
     if outcome is Outcome.INVALID:
@@ -266,7 +267,6 @@ def _describe(state: PassState, payload: TokenPayload, outcome: Outcome, reason:
         return Verification(**common, **units, serial=payload.serial, version=payload.version, holder_name=payload.name,
                             windows=payload.windows, valid_from=payload.valid_from, valid_until=payload.valid_until,
                             as_printed=True)
-    windows = parse_windows(state.windows)
     valid_from, valid_until = valid_days(state)
     return Verification(
         **common, **units, serial=state.serial, version=payload.version, holder_name=state.full_name,
