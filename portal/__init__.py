@@ -66,11 +66,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_plugins(app: Flask) -> None:
+    from portal.extensions import db
     from portal.plugins.manager import build_plugin_manager
+    from portal.plugins.printed_codes import check_database
 
-    app.extensions["portal.plugins"] = build_plugin_manager(
+    pm = build_plugin_manager(
         disabled=app.config["PORTAL_DISABLED_PLUGINS"], extra=app.config.get("PORTAL_EXTRA_PLUGINS", ())
     )
+    app.extensions["portal.plugins"] = pm
+    # A unit's short code is printed on its cards: refuse to start if a plugin changed it.
+    with app.app_context():
+        check_database(db.engine, pm.registry, disabled=app.config["PORTAL_DISABLED_PLUGINS"])
 
 
 def _init_translations(app: Flask) -> None:

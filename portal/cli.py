@@ -54,9 +54,16 @@ def units_list() -> None:
 def units_sync() -> None:
     """Write the installed units into the database."""
     from portal.extensions import db
+    from portal.plugins.printed_codes import PrintedCodeChanged, check_printed_codes
     from portal.units.services import sync_units
 
-    rows = sync_units(db.session, current_app.extensions["portal.plugins"].registry)
+    registry = current_app.extensions["portal.plugins"].registry
+    try:
+        check_printed_codes(db.session.connection(), registry, current_app.config["PORTAL_DISABLED_PLUGINS"])
+    except PrintedCodeChanged as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    rows = sync_units(db.session, registry)
     db.session.commit()
     click.echo(f"{len(rows)} units in the database.")
 

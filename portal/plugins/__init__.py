@@ -2,13 +2,13 @@
 
 Plugin authors need one import::
 
-    from portal.plugins import hookimpl, types
+    from portal.plugins import api, hookimpl
 
-and one entry point in their ``setup.cfg`` under :data:`ENTRY_POINT_GROUP`.
+``hookimpl`` marks their hook functions; :mod:`portal.plugins.api` holds every type and helper a
+plugin may use. A unit plugin has one entry point in its ``setup.cfg`` under :data:`ENTRY_POINT_GROUP`.
+See docs/plugins.md.
 """
 import pluggy
-
-from portal.plugins import types  # noqa: F401  (re-exported for plugin authors)
 
 #: The pluggy project name; hookimpls must be marked with this project's marker.
 PROJECT_NAME = "portal"
@@ -16,10 +16,13 @@ PROJECT_NAME = "portal"
 #: The entry-point group every unit plugin registers under (``setup.cfg``: ``[options.entry_points]``).
 ENTRY_POINT_GROUP = "portal.units"
 
+#: The import every plugin module, hookspec example and the guide use (checked by tests/plugins).
+PLUGIN_IMPORT = "from portal.plugins import api, hookimpl"
+
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-__all__ = ["ENTRY_POINT_GROUP", "PROJECT_NAME", "hookimpl", "hookspec", "types"]
+__all__ = ["ENTRY_POINT_GROUP", "PLUGIN_IMPORT", "PROJECT_NAME", "api", "hookimpl", "hookspec"]
 
 
 def current_registry():

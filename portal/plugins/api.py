@@ -1,10 +1,15 @@
-"""The public portal API for plugin authors: everything a rule plugin may import besides its hook arguments."""
+"""The public portal API for plugin authors: every type and helper a unit plugin may use.
+
+A plugin imports ``from portal.plugins import api, hookimpl`` and nothing else from the portal:
+``hookimpl`` marks its hook functions, ``api`` holds the rest. Anything not listed in ``__all__``
+here is a core internal that may change without notice.
+"""
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext
 
 from portal.clock import HCMC, end_of_local_day, format_date, local_today, start_of_local_day
-from portal.plugins import ENTRY_POINT_GROUP, hookimpl
+from portal.plugins import ENTRY_POINT_GROUP
 from portal.plugins.default import (
     DEFAULT_WINDOWS,
     PASS_LIFETIME_MONTHS,
@@ -34,13 +39,19 @@ from portal.plugins.types import (
 )
 
 __all__ = [
-    "DEFAULT_WINDOWS", "ENTRY_POINT_GROUP", "HCMC", "PASS_LIFETIME_MONTHS", "RECOVERY_WINDOW_DAYS",
-    "VACCINATION_WAIT_DAYS", "Admission", "Basis", "BusinessType", "CommuteWindow", "Dose", "Eligibility",
-    "EnterpriseFacts", "Location", "NegativeTest", "PassFacts", "Sector", "Shift", "UnitDescriptor",
-    "Validity", "WorkerFacts", "add_months", "default_eligibility", "default_validity", "format_date",
-    "hookimpl", "lazy_gettext", "local_today",
+    # the values plugins and the core hand each other
+    "Admission", "Basis", "BusinessType", "CommuteWindow", "Dose", "Eligibility", "EnterpriseFacts", "Location",
+    "NegativeTest", "PassFacts", "Sector", "Shift", "UnitDescriptor", "Validity", "WorkerFacts",
+    # the city's default rule
+    "DEFAULT_WINDOWS", "PASS_LIFETIME_MONTHS", "RECOVERY_WINDOW_DAYS", "VACCINATION_WAIT_DAYS", "add_months",
+    "default_eligibility", "default_validity",
+    # shifts
+    "STANDARD_SHIFTS", "shift_change_windows", "standard_shift",
+    # time and text
+    "HCMC", "format_date", "lazy_gettext", "local_today", "validity_instants",
+    # the entry-point group (for tools; a plugin names it in its setup.cfg)
+    "ENTRY_POINT_GROUP",
 ]
-
 
 
 def _shift_time(moment: time, minutes: int) -> time:
@@ -55,9 +66,6 @@ def shift_change_windows(shift: Shift, before_start: int = 60, after_start: int 
         CommuteWindow(_shift_time(shift.start, -before_start), _shift_time(shift.start, after_start), "to_work"),
         CommuteWindow(_shift_time(shift.end, -before_end), _shift_time(shift.end, after_end), "to_home"),
     ]
-
-
-__all__ += ["shift_change_windows"]
 
 
 def standard_shift(code: str | None) -> Shift | None:
@@ -77,6 +85,3 @@ def validity_instants(validity: Validity) -> tuple[datetime, datetime]:
     midnight, D+1 00:00 (D 17:00 UTC): UTC midnight is seven hours too late.
     """
     return start_of_local_day(validity.valid_from), end_of_local_day(validity.valid_until)
-
-
-__all__ += ["STANDARD_SHIFTS", "standard_shift", "validity_instants"]

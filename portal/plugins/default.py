@@ -118,6 +118,11 @@ def portal_shifts():
 
 
 @hookimpl(trylast=True)
+def portal_windows_follow_shift(unit):
+    return False
+
+
+@hookimpl(trylast=True)
 def portal_commute_windows(unit, shift):
     return list(DEFAULT_WINDOWS)
 

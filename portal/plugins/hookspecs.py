@@ -10,6 +10,14 @@ Three shapes:
 * declarations (collecting): every answer is merged, duplicate codes stop start-up;
 * decisions (``firstresult``): the first non-``None`` answer wins;
 * events: results are ignored.
+
+Plugin authors need one import, which every example below assumes::
+
+    from datetime import date, time, timedelta
+
+    from portal.plugins import api, hookimpl
+
+    _ = api.lazy_gettext
 """
 from __future__ import annotations
 
@@ -40,8 +48,14 @@ from portal.plugins.types import (
 def portal_unit() -> UnitDescriptor | None:
     """Describe the pilot unit this plugin brings.
 
-    Implement it once per unit plugin; the plugin is then asked only about this unit.
-    Two plugins declaring the same ``code`` stop start-up.
+    Implement it once per unit plugin; the plugin is then asked only about this unit. Two plugins
+    declaring the same ``code`` or the same ``short_code`` stop start-up.
+
+    ``short_code`` is the stable, printed identifier: it prefixes every card's serial and is inside
+    every QR token, so once the unit has issued a card it can never change (nor can the unit
+    disappear without being disabled by name): the portal refuses to start and says which unit,
+    which short codes and what to do. ``code`` names the unit inside the portal and is the name of
+    the plugin's entry point.
 
     :return: the unit's descriptor, or ``None`` for a plugin that is not a unit.
 
@@ -49,9 +63,9 @@ def portal_unit() -> UnitDescriptor | None:
 
         @hookimpl
         def portal_unit():
-            return UnitDescriptor(code="district7", short_code="Q7", name_vi="Quận 7",
-                                  name_en="District 7", authority_vi="UBND Quận 7",
-                                  authority_en="District 7 People's Committee")
+            return api.UnitDescriptor(code="district7", short_code="Q7", name_vi="Quận 7",
+                                      name_en="District 7", authority_vi="Ủy ban nhân dân Quận 7",
+                                      authority_en="District 7 People's Committee")
     """
 
 
@@ -65,7 +79,8 @@ def portal_business_types() -> list[BusinessType]:
 
         @hookimpl
         def portal_business_types():
-            return [BusinessType("essential_production", "Sản xuất thiết yếu", "Essential production")]
+            return [api.BusinessType("essential_production", "Sản xuất hàng hóa thiết yếu",
+                                     "Essential goods production")]
     """
 
 
@@ -79,7 +94,7 @@ def portal_sectors() -> list[Sector]:
 
         @hookimpl
         def portal_sectors():
-            return [Sector("food_supply", "Cung ứng lương thực, thực phẩm", "Food supply")]
+            return [api.Sector("food_supply", "Cung ứng lương thực, thực phẩm", "Food supply")]
     """
 
 
@@ -95,7 +110,7 @@ def portal_locations() -> list[Location]:
 
         @hookimpl
         def portal_locations():
-            return [Location("tan_thuan", "Khu chế xuất Tân Thuận", "Tan Thuan EPZ")]
+            return [api.Location("tan_thuan", "Khu chế xuất Tân Thuận", "Tân Thuận Export Processing Zone")]
     """
 
 
@@ -111,7 +126,8 @@ def portal_shifts() -> list[Shift]:
 
         @hookimpl
         def portal_shifts():
-            return [Shift("night_market", "Ca chợ đêm", "Night market shift", time(1), time(7))]
+            return [api.Shift("night_market", "Ca chợ đêm", "Night market shift", time(1), time(7),
+                              aliases=("cho dem",))]
     """
 
 
@@ -121,22 +137,46 @@ def portal_shifts() -> list[Shift]:
 
 
 @hookspec(firstresult=True)
+def portal_windows_follow_shift(unit: UnitDescriptor) -> bool | None:
+    """Say whether the commute windows of ``unit`` depend on the worker's shift.
+
+    Stops at first non-None result. The default is ``False``: the city's two windows whatever the
+    shift, and a worker whose shift starts or ends outside them needs the travel permit (giấy đi
+    đường) for those journeys, which the portal tells HR and the worker. A unit whose
+    :func:`portal_commute_windows` answer depends on the shift returns ``True``; the portal then
+    asks for the shift as something that matters. Start-up stops when the answer and the windows
+    disagree.
+
+    :param unit: the unit asked about.
+    :return: ``True`` or ``False``, or ``None`` to leave it to the default.
+
+    Example::
+
+        @hookimpl
+        def portal_windows_follow_shift(unit):
+            return True
+    """
+
+
+@hookspec(firstresult=True)
 def portal_commute_windows(unit: UnitDescriptor, shift: str | None) -> list[CommuteWindow] | None:
     """Return the daily windows a worker of ``unit`` on ``shift`` may commute in.
 
-    Stops at first non-None result. The default is 06:30–08:00 (to work) and
-    16:30–18:00 (home), whatever the shift.
+    Stops at first non-None result. The default is 06:30–08:00 (to work) and 16:30–18:00 (home),
+    whatever the shift. A unit whose answer depends on ``shift`` also implements
+    :func:`portal_windows_follow_shift` to say so.
 
     :param unit: the unit the worker's enterprise belongs to.
     :param shift: the worker's shift code, or ``None`` when unknown.
-    :return: a non-empty list of :class:`CommuteWindow`, or ``None`` to leave it to the default.
+    :return: a non-empty list of :class:`CommuteWindow` (at most 7, whole minutes), or ``None`` to
+        leave it to the default.
 
     Example::
 
         @hookimpl
         def portal_commute_windows(unit, shift):
-            if shift == "shift3":
-                return [CommuteWindow(time(21), time(22, 15)), CommuteWindow(time(5, 45), time(7, 30), "to_home")]
+            if shift in ("shift1", "shift2", "shift3"):
+                return api.shift_change_windows(api.standard_shift(shift))
             return None
     """
 
@@ -148,9 +188,10 @@ def portal_admit_enterprise(
     """Decide whether ``unit`` may approve ``enterprise`` into the pilot.
 
     Stops at first non-None result. Called when an official approves or reinstates, inside the
-    transaction that will record the decision, so ``approved_count`` is exact. The registration and
-    edit forms offer only the business types, sectors and locations the unit declared (a plugin that
-    stopped declaring one should refuse it here); the default admits.
+    transaction that will record the decision, so ``approved_count`` is exact. The core has already
+    refused an enterprise whose business type, sector or location the unit does not declare (the
+    forms offer only those, and the approval checks again in case the unit stopped declaring one),
+    so do not check them again here; the default admits.
 
     :param unit: the unit deciding.
     :param enterprise: the applicant's facts.
@@ -159,10 +200,14 @@ def portal_admit_enterprise(
 
     Example::
 
+        ENTERPRISE_CAP = 150
+
+
         @hookimpl
         def portal_admit_enterprise(unit, enterprise, approved_count):
-            if approved_count >= 150:
-                return Admission(False, lazy_gettext("District 7 has reached its 150 enterprises."))
+            if approved_count >= ENTERPRISE_CAP:
+                return api.Admission(False, _("District 7 has already approved its %(cap)s pilot "
+                                              "enterprises.", cap=ENTERPRISE_CAP))
             return None
     """
 
@@ -173,8 +218,8 @@ def portal_worker_eligibility(unit: UnitDescriptor, worker: WorkerFacts, on_date
 
     Stops at first non-None result. The default follows decision 3328/QĐ-BCĐ (15/9/2021):
     fully vaccinated with the last dose at least 14 days before, or recovered within 180 days.
-    A unit that tightens the rule usually asks the default first through
-    :func:`portal.plugins.api.default_eligibility` and then adds its condition.
+    A unit may tighten the rule, never loosen it: it usually asks the default first through
+    ``api.default_eligibility`` and then adds its condition.
 
     :param unit: the worker's unit.
     :param worker: the worker's facts.
@@ -185,9 +230,11 @@ def portal_worker_eligibility(unit: UnitDescriptor, worker: WorkerFacts, on_date
 
         @hookimpl
         def portal_worker_eligibility(unit, worker, on_date):
+            if worker.sector != "local_tourism":
+                return None
             base = api.default_eligibility(worker, on_date)
-            if base.eligible and worker.sector == "tourism" and worker.negative_test is None:
-                return Eligibility(False, Basis.TEST_REQUIRED, lazy_gettext("A negative test is required."))
+            if base.eligible and worker.negative_test is None:
+                return api.Eligibility(False, api.Basis.TEST_REQUIRED, _("A negative test is required."))
             return base
     """
 
@@ -205,13 +252,16 @@ def portal_pass_validity(
     :param worker: the worker's facts.
     :param eligibility: the (eligible) answer the pass is issued on.
     :param issued_on: the local day of issue.
-    :return: :class:`Validity`, or ``None`` for the default.
+    :return: :class:`Validity` (never ending after ``eligibility.until``), or ``None`` for the default.
 
     Example::
 
         @hookimpl
         def portal_pass_validity(unit, worker, eligibility, issued_on):
-            return Validity(issued_on, min(issued_on + timedelta(days=30), eligibility.until or date.max))
+            last_day = issued_on + timedelta(days=29)
+            if eligibility.until is not None:
+                last_day = min(last_day, eligibility.until)
+            return api.Validity(issued_on, last_day)
     """
 
 
@@ -232,7 +282,7 @@ def portal_pass_extra_lines(unit: UnitDescriptor, pass_: PassFacts) -> list[str]
 
         @hookimpl
         def portal_pass_extra_lines(unit, pass_):
-            return ["Chỉ đi trên địa bàn huyện Cần Giờ"]
+            return [_("Valid for travel within Cần Giờ District only.")]
     """
 
 
@@ -250,9 +300,14 @@ def portal_enterprise_approved(unit: UnitDescriptor, enterprise: EnterpriseFacts
 
     Example::
 
+        import logging
+
+        log = logging.getLogger(__name__)
+
+
         @hookimpl
         def portal_enterprise_approved(unit, enterprise):
-            log.info("approved %s", enterprise.tax_code)
+            log.info("%s approved %s", unit.code, enterprise.tax_code)
     """
 
 
@@ -265,9 +320,14 @@ def portal_pass_issued(unit: UnitDescriptor, pass_: PassFacts) -> None:
 
     Example::
 
+        import logging
+
+        log = logging.getLogger(__name__)
+
+
         @hookimpl
         def portal_pass_issued(unit, pass_):
-            metrics.incr("passes_issued", tags={"unit": unit.code})
+            log.info("issued %s version %s", pass_.serial, pass_.version)
     """
 
 
@@ -280,6 +340,11 @@ def portal_pass_revoked(unit: UnitDescriptor, pass_: PassFacts, reason: str) -> 
     :param reason: the revocation reason as entered.
 
     Example::
+
+        import logging
+
+        log = logging.getLogger(__name__)
+
 
         @hookimpl
         def portal_pass_revoked(unit, pass_, reason):

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
+
 from portal.plugins.types import (
     Admission,
     BusinessType,
@@ -55,6 +57,9 @@ class UnitRegistry:
     _unit_plugins: dict[str, object] = field(default_factory=dict)
     _callers: dict[tuple[str, str], object] = field(default_factory=dict)
     _shift_names: dict[str, Shift] = field(default_factory=dict)
+    # Answers derived from pure hooks, asked for every worker on a page: computed once per registry.
+    _follows_shift: dict[str, bool] = field(default_factory=dict)
+    _journeys: dict[tuple[str, str | None], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, pm: PortalPluginManager) -> UnitRegistry:
@@ -90,7 +95,37 @@ class UnitRegistry:
             registry.locations[code] = _index(
                 (loc for answer in registry.hook(code, "portal_locations")() for loc in answer), "Location", owner
             )
+        for code in registry.units:
+            registry._check_windows(code)
         return registry
+
+    def _check_windows(self, unit_code: str) -> None:
+        """Stop start-up when a unit's windows are empty, or disagree with what it says about shifts."""
+        answers = {}
+        for shift in (None, *self.shifts):
+            windows = self.commute_windows(unit_code, shift)
+            if not windows or not all(isinstance(window, CommuteWindow) for window in windows):
+                raise PluginError(
+                    f"Unit {unit_code!r} gives no commute windows for shift {shift!r} (got {windows!r}): "
+                    "return a non-empty list of api.CommuteWindow, or None for the city's two windows."
+                )
+            answers[shift] = tuple(windows)
+        differing = [shift for shift in answers if answers[shift] != answers[None]]
+        follows = self.windows_follow_shift(unit_code)
+        if differing and not follows:
+            shift = differing[0]
+            raise PluginError(
+                f"Unit {unit_code!r} gives shift {shift!r} other commute windows "
+                f"({_labels(answers[shift])}) than a worker without a shift ({_labels(answers[None])}), "
+                "but does not say that its windows follow the shift: implement portal_windows_follow_shift "
+                "returning True (see docs/plugins.md)."
+            )
+        if follows and not differing:
+            raise PluginError(
+                f"Unit {unit_code!r} says its commute windows follow the shift (portal_windows_follow_shift), "
+                f"but gives every shift the same windows ({_labels(answers[None])}): return False, or "
+                "leave portal_windows_follow_shift out."
+            )
 
     # -- asking one unit ------------------------------------------------------
 
@@ -106,6 +141,15 @@ class UnitRegistry:
         """Return the descriptor of unit ``code``; KeyError when no installed plugin brings it."""
         return self.units[code]
 
+    def plugin(self, code: str) -> object:
+        """Return the plugin (usually a module) that brings unit ``code``; KeyError for an unknown unit."""
+        return self._unit_plugins[code]
+
+    def implements(self, code: str, hook_name: str) -> bool:
+        """Say whether the plugin of unit ``code`` implements hook ``hook_name`` itself."""
+        plugin = self.plugin(code)
+        return any(impl.plugin is plugin for impl in getattr(self.pm.hook, hook_name).get_hookimpls())
+
     def shift_for(self, text: str | None) -> Shift | None:
         """Find a shift by its code, its names or an alias, ignoring case and diacritics."""
         if not text:
@@ -119,11 +163,69 @@ class UnitRegistry:
         """Return the unit's windows for ``shift``."""
         return self.hook(unit_code, "portal_commute_windows")(unit=self.unit(unit_code), shift=shift)
 
+    def windows_follow_shift(self, unit_code: str) -> bool:
+        """Say whether the unit's commute windows depend on the worker's shift.
+
+        When they do not (the default), the shift does not change the card; a worker whose shift
+        starts or ends outside the windows needs the travel permit for those journeys
+        (see :meth:`journeys_outside_windows`). KeyError for a unit no installed plugin brings.
+        """
+        if unit_code not in self._follows_shift:
+            answer = self.hook(unit_code, "portal_windows_follow_shift")(unit=self.unit(unit_code))
+            self._follows_shift[unit_code] = bool(answer)
+        return self._follows_shift[unit_code]
+
+    def journeys_outside_windows(self, unit_code: str, shift_code: str | None) -> tuple[str, ...]:
+        """Return the journeys ("to_work", "to_home") a worker on ``shift_code`` makes outside every window.
+
+        The journey to work is counted at the shift's start, the journey home at its end; each one
+        returned needs the travel permit (giấy đi đường). An unknown or missing shift gives ``()``;
+        KeyError for a unit no installed plugin brings.
+        """
+        key = (unit_code, shift_code)
+        if key not in self._journeys:
+            self.unit(unit_code)
+            shift = self.shifts.get(shift_code or "")
+            self._journeys[key] = (shift.journeys_outside(self.commute_windows(unit_code, shift_code))
+                                   if shift is not None else ())
+        return self._journeys[key]
+
+    def shift_outside_windows(self, unit_code: str, shift_code: str | None) -> bool:
+        """Say whether a worker on ``shift_code`` starts or ends the shift outside every window of the unit."""
+        return bool(self.journeys_outside_windows(unit_code, shift_code))
+
     def admit(self, unit_code: str, enterprise: EnterpriseFacts, approved_count: int) -> Admission:
-        """Ask the unit whether it admits ``enterprise``."""
+        """Ask the unit whether it admits ``enterprise``, after refusing what the unit does not declare.
+
+        The forms offer only declared business types, sectors and locations; this catches an
+        enterprise whose choice the unit has since stopped declaring, so no plugin checks it again.
+        """
+        undeclared = self.undeclared(unit_code, enterprise)
+        if undeclared is not None:
+            return undeclared
         return self.hook(unit_code, "portal_admit_enterprise")(
             unit=self.unit(unit_code), enterprise=enterprise, approved_count=approved_count
         )
+
+    def undeclared(self, unit_code: str, enterprise: EnterpriseFacts) -> Admission | None:
+        """Return the refusal of an enterprise whose business type, sector or location the unit does not declare."""
+        if enterprise.business_type not in self.business_types[unit_code]:
+            return Admission(False, _l("The unit no longer lists the business type “%(code)s” that this "
+                                       "enterprise declared, so it cannot be approved.",
+                                       code=enterprise.business_type))
+        if enterprise.sector not in self.sectors[unit_code]:
+            return Admission(False, _l("The unit no longer lists the sector “%(code)s” that this enterprise "
+                                       "declared, so it cannot be approved.", code=enterprise.sector))
+        locations = self.locations[unit_code]
+        if locations and not enterprise.location:
+            return Admission(False, _l("The unit admits only enterprises inside one of its zones or parks, and "
+                                       "this enterprise gave none; apply for a travel permit (giấy đi đường) "
+                                       "instead."))
+        if locations and enterprise.location not in locations:
+            return Admission(False, _l("The unit admits only enterprises inside one of its zones or parks, and "
+                                       "“%(code)s” is not one of them; apply for a travel permit (giấy đi "
+                                       "đường) instead.", code=enterprise.location))
+        return None
 
     def eligibility(self, unit_code: str, worker: WorkerFacts, on_date: date) -> Eligibility:
         """Ask the unit whether ``worker`` is eligible on the local day ``on_date``."""
@@ -145,3 +247,7 @@ class UnitRegistry:
     def notify(self, unit_code: str, event: str, **kwargs) -> None:
         """Call event hook ``event`` (e.g. ``portal_pass_issued``) for the unit; results are ignored."""
         self.hook(unit_code, event)(unit=self.unit(unit_code), **kwargs)
+
+
+def _labels(windows) -> str:
+    return ", ".join(window.label() for window in windows)

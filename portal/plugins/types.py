@@ -5,6 +5,7 @@ so a rule can be tested without a database.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import Enum
@@ -17,8 +18,12 @@ from enum import Enum
 class UnitDescriptor:
     """Who a pilot unit is.
 
-    ``code`` is short, lowercase and stable (it is stored and printed in QR tokens).
-    ``short_code`` (2-4 capitals) prefixes pass serials.
+    ``short_code`` (2-4 capital letters or digits, starting with a letter, such as ``Q7``) is the
+    unit's printed identifier: it prefixes every card's serial and is inside every QR token, so it
+    can never change once the unit has issued a card (the portal refuses to start if it does).
+    ``code`` (lowercase, such as ``district7``) is the unit's name inside the portal: the database
+    row, the official's account and ``PORTAL_DISABLED_PLUGINS`` refer to it; it is also the name of
+    the plugin's entry point.
     """
 
     code: str
@@ -68,6 +73,17 @@ class Shift:
     start: time
     end: time
     aliases: tuple[str, ...] = ()
+
+    def journeys_outside(self, windows: Iterable[CommuteWindow]) -> tuple[str, ...]:
+        """Return the journeys ("to_work", "to_home") this shift makes outside every window.
+
+        The journey to work is counted at the shift's start, the journey home at its end; like the
+        checkpoint, only the time of day counts, not the window's direction.
+        """
+        windows = tuple(windows)
+        journeys = (("to_work", self.start), ("to_home", self.end))
+        return tuple(journey for journey, moment in journeys
+                     if not any(window.contains(moment) for window in windows))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 TEST_PASSWORD = "correct-horse-battery"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -38,19 +38,24 @@ def test_database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """Create the schema once per session (dropping what an earlier run left on PostgreSQL)."""
-    from portal import create_app
+    """Create the schema once per session (dropping what an earlier run left on PostgreSQL).
+
+    No app is built for this: an app checks the data at start-up (a unit's printed short code),
+    and what a killed run left behind must not stop the next one.
+    """
+    import portal.models  # noqa: F401  (every table in the metadata)
     from portal.extensions import db
 
     url = test_database_url(tmp_path_factory)
-    app = create_app(_test_config(url, tmp_path_factory.mktemp("instance")))
-    with app.app_context():
-        db.drop_all()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
+    engine = create_engine(url)
+    try:
+        db.metadata.drop_all(engine)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as connection:
                 connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.create_all()
-        db.engine.dispose()
+        db.metadata.create_all(engine)
+    finally:
+        engine.dispose()
     return url
 
 

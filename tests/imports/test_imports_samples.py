@@ -1,23 +1,29 @@
-"""The city's sample lists (/work/shared/data) import as offices would use them."""
+"""The sample worker lists (tests/data, see its README) import as offices would use them."""
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
+from portal import PROJECT_ROOT
 from portal.extensions import db
 from portal.imports.models import ImportBatch
 from portal.imports.parsing import parse_upload
 from portal.imports.services import header_spec
 from portal.workers.models import Worker
 
-DATA = Path("/work/shared/data")
+DATA = PROJECT_ROOT / "tests" / "data"
 CSV = DATA / "danh_sach_nhan_vien_utf8_bom.csv"
 XLSX = DATA / "danh_sach_nhan_vien.xlsx"
 
-pytestmark = pytest.mark.skipif(not CSV.exists() or not XLSX.exists(), reason="the shared sample files are absent")
+
+def test_the_samples_are_in_the_repository_as_received():
+    # Checksums from tests/data/README.md: a missing or altered sample fails here, never skips.
+    digests = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (CSV, XLSX)}
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for name, digest in digests.items():
+        assert f"| `{name}` | `{digest}` |" in readme
 
 
 def test_every_row_of_both_samples_parses():

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from portal.plugins import api
+from portal.plugins import api, hookimpl
 from portal.plugins.manager import build_plugin_manager
 
 D = date(2021, 10, 1)
@@ -225,11 +225,19 @@ def test_standard_shifts_and_their_change_windows():
 
 
 class QuietUnit:
-    """A unit that declares itself and decides nothing."""
+    """A unit that declares itself and what enterprises may choose, and decides nothing."""
 
-    @api.hookimpl
+    @hookimpl
     def portal_unit(self):
         return api.UnitDescriptor("quiet", "QT", "Đơn vị thử", "Quiet unit", "UBND", "People's Committee")
+
+    @hookimpl
+    def portal_business_types(self):
+        return [api.BusinessType("any", "Bất kỳ", "Any")]
+
+    @hookimpl
+    def portal_sectors(self):
+        return [api.Sector("any", "Bất kỳ", "Any")]
 
 
 @pytest.fixture

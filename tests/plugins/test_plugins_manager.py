@@ -113,7 +113,8 @@ def assert_market_unit_works(registry) -> None:
     allowed = registry.eligibility("thuduc_market", tested, D)  # the plugin says None: the default answers
     assert (allowed.eligible, allowed.basis) == (True, api.Basis.VACCINATED)
     assert registry.validity("thuduc_market", tested, allowed, D) == api.Validity(D, D)
-    assert registry.admit("thuduc_market", enterprise(), 0).admitted is False
+    refused = registry.admit("thuduc_market", enterprise(business_type="porter", sector="fresh_produce"), 0)
+    assert (refused.admitted, refused.reason) == (False, "The market admits no one today.")
 
 
 # -- loading --------------------------------------------------------------------
@@ -310,8 +311,9 @@ def test_hook_portal_shifts_duplicate_code_is_rejected():
 
 def test_hook_portal_admit_enterprise_cap_of_district7_does_not_apply_to_cugi(pm):
     assert pm.registry.admit("district7", enterprise(sector="food_processing"), 150).admitted is False
-    assert pm.registry.admit("cugi", enterprise(sector="food_supply"), 150).admitted is True
-    assert pm.registry.admit("cugi", enterprise(sector="food_supply"), 10_000).admitted is True
+    cooperative = enterprise(business_type="cooperative", sector="food_supply")
+    assert pm.registry.admit("cugi", cooperative, 150).admitted is True
+    assert pm.registry.admit("cugi", cooperative, 10_000).admitted is True
 
 
 def test_hook_portal_worker_eligibility_cangio_test_rule_does_not_apply_to_cugi(pm):
@@ -336,12 +338,14 @@ def test_unit_plugin_is_not_asked_about_other_units(pm):
     pm.register(market)
     try:
         registry = pm.registry
+        assert {unit for _question, unit in market.asked} == {"thuduc_market"}  # its windows, checked at start-up
+        market.asked.clear()
         registry.admit("district7", enterprise(), 0)
         registry.eligibility("cugi", vaccinated(), D)
         registry.commute_windows("hitech_park", "shift1")
         registry.notify("cangio", "portal_pass_issued", pass_=api.PassFacts("CG-1", 1, "cangio", "0", D, D))
         assert market.asked == []
-        registry.admit("thuduc_market", enterprise(), 0)
+        registry.admit("thuduc_market", enterprise(business_type="porter", sector="fresh_produce"), 0)
         own_pass = api.PassFacts("CDM-1", 1, "thuduc_market", "0", D, D)
         registry.notify("thuduc_market", "portal_pass_issued", pass_=own_pass)
         assert market.asked == [("admit", "thuduc_market"), ("issued", "thuduc_market")]
@@ -366,6 +370,8 @@ def test_hook_portal_pass_issued_results_are_ignored(pm):
     market = MarketUnit()
     pm.register(market)
     try:
+        pm.registry  # noqa: B018  (built: the unit's windows are checked now)
+        market.asked.clear()
         pass_ = api.PassFacts("CDM-000001", 1, "thuduc_market", "0301234562", D, D)
         assert pm.registry.notify("thuduc_market", "portal_pass_issued", pass_=pass_) is None
         assert market.asked == [("issued", "thuduc_market")]

@@ -1,7 +1,8 @@
 """Cần Giờ District (huyện Cần Giờ) in the September 2021 pilot: food supply, farm inputs, local tourism.
 
-As in Củ Chi, only those three sectors join. Cần Giờ also asks local tourism staff for a recent
-negative test, and its passes are good for travel within the district only.
+As in Củ Chi, only those three sectors join (they are the only ones it declares; the core refuses
+any other). Cần Giờ also asks local tourism staff for a recent negative test, and its passes are
+good for travel within the district only.
 """
 from datetime import date, timedelta
 
@@ -38,9 +39,6 @@ SECTORS = [
     api.Sector(TOURISM_SECTOR, "Du lịch địa phương", "Local tourism"),
 ]
 
-#: The sectors the pilot admits; an enterprise of any other sector is refused.
-PILOT_SECTORS = frozenset(sector.code for sector in SECTORS)
-
 #: Local days a negative test covers, the day it is dated included (72 hours from that day's 00:00).
 TEST_COVERS_DAYS = 3
 
@@ -68,17 +66,6 @@ def portal_business_types():
 @hookimpl
 def portal_sectors():
     return list(SECTORS)
-
-
-@hookimpl
-def portal_admit_enterprise(unit, enterprise, approved_count):
-    """Refuse an enterprise outside the three pilot sectors; otherwise leave it to the default."""
-    if enterprise.sector not in PILOT_SECTORS:
-        return api.Admission(False, _(
-            "Cần Giờ's pilot admits only food supply, agricultural inputs and services, and local tourism; "
-            "apply for a travel permit (giấy đi đường) instead."
-        ))
-    return None
 
 
 @hookimpl

@@ -1,18 +1,19 @@
-"""Cần Giờ's rules, asked through the registry the core uses."""
-from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+"""Cần Giờ's own rules, asked through the registry the core uses.
 
-import portal_cangio
+The rules every unit shares are checked by the conformance suite (test_cangio_conformance.py).
+"""
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 
 from portal.plugins import api
+from portal.plugins.manager import build_plugin_manager
+from portal.testing.conformance import ON, standard_workers
 
 UNIT = "cangio"
-D = date(2021, 10, 1)
-PACKAGE = Path(portal_cangio.__file__).parent
+TOURISM = "local_tourism"
+D = ON
 
 A_WORKER = api.WorkerFacts(date_of_birth=date(1992, 8, 9), sex="F", shift="office",
                            job_title="Hướng dẫn viên", sector="food_supply", business_type="service_provider")
@@ -49,7 +50,7 @@ def test_unit_is_declared_with_exactly_three_sectors(pm):
     assert pm.registry.sectors[UNIT]["local_tourism"].name_vi == "Du lịch địa phương"
 
 
-# -- admission: three sectors -------------------------------------------------
+# -- admission: the three sectors it declares ---------------------------------
 
 
 @pytest.mark.parametrize("sector", ["food_supply", "agri_inputs", "local_tourism"])
@@ -58,35 +59,19 @@ def test_pilot_sectors_are_admitted(pm, sector):
 
 
 @pytest.mark.parametrize("sector", ["seafood_processing", "logistics", ""])
-def test_other_sectors_are_sent_to_the_travel_permit(pm, sector):
+def test_other_sectors_are_refused_by_the_core(pm, sector):
     admission = pm.registry.admit(UNIT, enterprise(sector), approved_count=0)
     assert admission.admitted is False
-    assert "travel permit (giấy đi đường)" in str(admission.reason)
+    assert f"“{sector}”" in str(admission.reason)
 
 
-# -- eligibility: the default rule for staff outside tourism ------------------
+# -- eligibility: the city's rule for staff outside tourism --------------------
 
 
-def test_last_dose_13_days_ago_is_still_waiting(pm):
-    result = pm.registry.eligibility(UNIT, worker(doses=doses(D - timedelta(days=13))), D)
-    assert (result.eligible, result.basis, result.since) == (
-        False, api.Basis.WAITING_PERIOD, D + timedelta(days=1))
-
-
-def test_last_dose_14_days_ago_is_eligible_without_a_test(pm):
-    result = pm.registry.eligibility(UNIT, worker(doses=doses(D - timedelta(days=14))), D)
-    assert (result.eligible, result.basis, result.since, result.until) == (
-        True, api.Basis.VACCINATED, D, None)
-
-
-def test_recovered_180_days_ago_is_eligible_through_today(pm):
-    result = pm.registry.eligibility(UNIT, worker(recovered_on=D - timedelta(days=180)), D)
-    assert (result.eligible, result.basis, result.until) == (True, api.Basis.RECOVERED, D)
-
-
-def test_recovered_181_days_ago_is_not_eligible(pm):
-    result = pm.registry.eligibility(UNIT, worker(recovered_on=D - timedelta(days=181)), D)
-    assert (result.eligible, result.basis) == (False, api.Basis.RECOVERY_EXPIRED)
+@pytest.mark.parametrize(("case", "facts"), [
+    case for case in standard_workers(build_plugin_manager().registry, UNIT) if case[1].sector != TOURISM])
+def test_staff_outside_tourism_follow_the_city_rule(pm, case, facts):
+    assert pm.registry.eligibility(UNIT, facts, ON) == api.default_eligibility(facts, ON)
 
 
 # -- eligibility: local tourism staff need a test within 72 hours --------------
@@ -157,24 +142,7 @@ def test_tourism_reasons_read_in_vietnamese(app, pm):
                                 "SARS-CoV-2 trong vòng 72 giờ.")
 
 
-# -- windows, validity instants, printing -------------------------------------
-
-
-def test_default_windows_end_at_08_00_00(pm):
-    to_work, to_home = pm.registry.commute_windows(UNIT, "office")
-    assert (to_work, to_home) == api.DEFAULT_WINDOWS
-    assert to_work.contains(time(8, 0, 0))
-    assert not to_work.contains(time(8, 0, 1))
-
-
-def test_pass_ends_at_local_midnight_not_utc_midnight(pm):
-    facts = worker(recovered_on=D - timedelta(days=175))
-    validity = pm.registry.validity(UNIT, facts, pm.registry.eligibility(UNIT, facts, D), D)
-    assert validity.valid_until == D + timedelta(days=5)  # 06/10/2021
-    start, end = api.validity_instants(validity)
-    assert start <= datetime(2021, 10, 6, 16, 59, 59, tzinfo=UTC) < end  # 06/10 23:59:59 local
-    assert not datetime(2021, 10, 6, 17, 0, 0, tzinfo=UTC) < end  # 07/10 00:00:00 local
-    assert not datetime(2021, 10, 7, 0, 0, 0, tzinfo=UTC) < end  # UTC midnight: 07:00 local
+# -- printing -------------------------------------------------------------------
 
 
 def test_passes_are_printed_for_cangio_only(app, pm):
@@ -183,15 +151,3 @@ def test_passes_are_printed_for_cangio_only(app, pm):
     with app.test_request_context():
         assert pm.registry.extra_lines(UNIT, pass_) == ["Chỉ có giá trị đi lại trên địa bàn huyện Cần Giờ."]
 
-
-# -- translations ---------------------------------------------------------------
-
-
-def test_every_message_has_a_vietnamese_translation():
-    with (PACKAGE / "translations" / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="vi")
-    extracted = extract_from_file("python", PACKAGE / "__init__.py")
-    msgids = {message for _line, message, _comments, _context in extracted}
-    assert len(msgids) == 6
-    for msgid in msgids:
-        assert catalog.get(msgid) is not None and catalog[msgid].string, f"no Vietnamese for {msgid!r}"

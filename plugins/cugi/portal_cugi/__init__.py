@@ -1,12 +1,10 @@
 """Củ Chi District (huyện Củ Chi) in the September 2021 pilot: food supply, farm inputs, local tourism.
 
-Only enterprises of those three sectors join the pilot; every other enterprise keeps applying
-for travel permits (giấy đi đường). Workers follow the city's default rule.
+Only enterprises of those three sectors join the pilot: they are the only sectors it declares, and
+the core refuses any other. Every other enterprise keeps applying for travel permits (giấy đi
+đường). Workers follow the city's default rule.
 """
 from portal.plugins import api, hookimpl
-
-# English msgids; the Vietnamese is in translations/vi/LC_MESSAGES/messages.po beside this module.
-_ = api.lazy_gettext
 
 UNIT = api.UnitDescriptor(
     code="cugi",
@@ -35,9 +33,6 @@ SECTORS = [
     api.Sector("local_tourism", "Du lịch địa phương", "Local tourism"),
 ]
 
-#: The sectors the pilot admits; an enterprise of any other sector is refused.
-PILOT_SECTORS = frozenset(sector.code for sector in SECTORS)
-
 
 @hookimpl
 def portal_unit():
@@ -52,14 +47,3 @@ def portal_business_types():
 @hookimpl
 def portal_sectors():
     return list(SECTORS)
-
-
-@hookimpl
-def portal_admit_enterprise(unit, enterprise, approved_count):
-    """Refuse an enterprise outside the three pilot sectors; otherwise leave it to the default."""
-    if enterprise.sector not in PILOT_SECTORS:
-        return api.Admission(False, _(
-            "Củ Chi's pilot admits only food supply, agricultural inputs and services, and local tourism; "
-            "apply for a travel permit (giấy đi đường) instead."
-        ))
-    return None

@@ -1,11 +1,10 @@
 """Saigon Hi-Tech Park (Khu công nghệ cao TP.HCM, SHTP) in the 2021 pilot.
 
-An enterprise joins only from inside the park. Three-shift plants commute around each shift
-change rather than in the default morning and evening windows.
+An enterprise joins only from inside the park (its one declared location: the core refuses any
+other). Three-shift plants commute around each shift change rather than in the default morning
+and evening windows, so the park's windows follow the shift.
 """
 from portal.plugins import api, hookimpl
-
-_ = api.lazy_gettext
 
 UNIT = api.UnitDescriptor(
     code="hitech_park",
@@ -61,14 +60,8 @@ def portal_locations():
 
 
 @hookimpl
-def portal_admit_enterprise(unit, enterprise, approved_count):
-    """Refuse an enterprise that is not inside the park; otherwise leave it to the default."""
-    if enterprise.location != PARK.code:
-        return api.Admission(False, _(
-            "Only enterprises inside the Saigon Hi-Tech Park join this pilot; "
-            "apply for a travel permit (giấy đi đường) instead."
-        ))
-    return None
+def portal_windows_follow_shift(unit):
+    return True
 
 
 @hookimpl

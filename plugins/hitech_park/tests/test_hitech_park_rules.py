@@ -1,30 +1,15 @@
-"""The Saigon Hi-Tech Park's rules, asked through the registry the core uses."""
-from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+"""The Saigon Hi-Tech Park's own rules, asked through the registry the core uses.
 
-import portal_hitech_park
+The rules every unit shares are checked by the conformance suite (test_hitech_park_conformance.py).
+"""
+from datetime import date, datetime, time, timedelta
+
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 
 from portal.plugins import api
 
 UNIT = "hitech_park"
 ON = date(2021, 10, 1)
-PACKAGE = Path(portal_hitech_park.__file__).parent
-
-A_WORKER = api.WorkerFacts(date_of_birth=date(1995, 4, 12), sex="M", shift="shift2",
-                           job_title="Kỹ thuật viên", sector="microelectronics",
-                           business_type="hitech_manufacturing")
-
-
-def worker(**overrides) -> api.WorkerFacts:
-    return replace(A_WORKER, **overrides)
-
-
-def janssen(given_on: date) -> api.WorkerFacts:
-    return worker(doses=(api.Dose(1, "janssen", "Janssen", 1, given_on),))
 
 
 def enterprise(location: str | None) -> api.EnterpriseFacts:
@@ -48,7 +33,7 @@ def test_unit_is_the_park(pm):
         pm.registry.business_types[UNIT])
 
 
-# -- admission: inside the park -----------------------------------------------
+# -- admission: inside the park, its one declared location ---------------------
 
 
 def test_enterprise_inside_the_park_is_admitted(pm):
@@ -56,20 +41,17 @@ def test_enterprise_inside_the_park_is_admitted(pm):
 
 
 @pytest.mark.parametrize("location", [None, "", "tan_thuan", "SHTP"])
-def test_enterprise_outside_the_park_is_refused(pm, location):
+def test_enterprise_outside_the_park_is_refused_by_the_core(pm, location):
     admission = pm.registry.admit(UNIT, enterprise(location), approved_count=0)
     assert admission.admitted is False
     assert "travel permit (giấy đi đường)" in str(admission.reason)
 
 
-def test_refusal_reads_in_vietnamese(app, pm):
-    reason = pm.registry.admit(UNIT, enterprise("tan_thuan"), approved_count=0).reason
-    with app.test_request_context():
-        assert str(reason) == ("Chỉ doanh nghiệp nằm trong Khu công nghệ cao TP.HCM được tham gia thí điểm; "
-                               "doanh nghiệp khác vui lòng đăng ký giấy đi đường.")
+# -- commute windows: around each shift change ---------------------------------
 
 
-# -- commute windows ------------------------------------------------------------
+def test_windows_follow_the_shift(pm):
+    assert pm.registry.windows_follow_shift(UNIT) is True
 
 
 @pytest.mark.parametrize(("shift", "to_work", "to_home"), [
@@ -84,58 +66,10 @@ def test_three_shift_plants_commute_around_shift_changes(pm, shift, to_work, to_
     assert going.contains(to_work[1]) and not going.contains(time(to_work[1].hour, to_work[1].minute, 1))
     assert leaving.contains(to_home[0])
     assert not leaving.contains((datetime.combine(ON, to_home[0]) - timedelta(seconds=1)).time())
+    assert pm.registry.journeys_outside_windows(UNIT, shift) == ()
 
 
 def test_office_hours_keep_the_default_windows(pm):
     to_work, to_home = pm.registry.commute_windows(UNIT, "office")
     assert (to_work, to_home) == api.DEFAULT_WINDOWS
-    assert to_work.contains(time(8, 0, 0))
-    assert not to_work.contains(time(8, 0, 1))
-
-
-# -- eligibility and validity: the default rule --------------------------------
-
-
-def test_janssen_13_days_ago_is_still_waiting(pm):
-    result = pm.registry.eligibility(UNIT, janssen(ON - timedelta(days=13)), ON)
-    assert (result.eligible, result.basis, result.since) == (
-        False, api.Basis.WAITING_PERIOD, ON + timedelta(days=1))
-
-
-def test_janssen_14_days_ago_is_eligible(pm):
-    result = pm.registry.eligibility(UNIT, janssen(ON - timedelta(days=14)), ON)
-    assert (result.eligible, result.basis, result.since) == (True, api.Basis.VACCINATED, ON)
-
-
-def test_recovered_180_days_ago_is_eligible_through_today(pm):
-    result = pm.registry.eligibility(UNIT, worker(recovered_on=ON - timedelta(days=180)), ON)
-    assert (result.eligible, result.basis, result.until) == (True, api.Basis.RECOVERED, ON)
-
-
-def test_recovered_181_days_ago_is_not_eligible(pm):
-    result = pm.registry.eligibility(UNIT, worker(recovered_on=ON - timedelta(days=181)), ON)
-    assert (result.eligible, result.basis) == (False, api.Basis.RECOVERY_EXPIRED)
-
-
-def test_pass_ends_at_local_midnight_not_utc_midnight(pm):
-    facts = janssen(ON - timedelta(days=20))
-    validity = pm.registry.validity(UNIT, facts, pm.registry.eligibility(UNIT, facts, ON), ON)
-    assert validity == api.Validity(ON, date(2022, 3, 31))
-    start, end = api.validity_instants(validity)
-    assert start == datetime(2021, 9, 30, 17, 0, tzinfo=UTC)
-    assert start <= datetime(2022, 3, 31, 16, 59, 59, tzinfo=UTC) < end  # 31/03 23:59:59 local
-    assert not datetime(2022, 3, 31, 17, 0, 0, tzinfo=UTC) < end  # 01/04 00:00:00 local
-    assert not datetime(2022, 4, 1, 0, 0, 0, tzinfo=UTC) < end  # UTC midnight: 07:00 local
-
-
-# -- translations ---------------------------------------------------------------
-
-
-def test_every_message_has_a_vietnamese_translation():
-    with (PACKAGE / "translations" / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="vi")
-    extracted = extract_from_file("python", PACKAGE / "__init__.py")
-    msgids = {message for _line, message, _comments, _context in extracted}
-    assert msgids
-    for msgid in msgids:
-        assert catalog.get(msgid) is not None and catalog[msgid].string, f"no Vietnamese for {msgid!r}"
+    assert pm.registry.shift_outside_windows(UNIT, "office") is False

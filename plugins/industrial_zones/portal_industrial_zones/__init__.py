@@ -1,11 +1,10 @@
 """HCMC's export-processing and industrial zones (khu chế xuất, khu công nghiệp, HEPZA) in the 2021 pilot.
 
-An enterprise joins only from inside a listed zone. Three-shift factories commute around each
-shift change rather than in the default morning and evening windows.
+An enterprise joins only from inside a listed zone (its declared locations: the core refuses any
+other). Three-shift factories commute around each shift change rather than in the default morning
+and evening windows, so the zones' windows follow the shift.
 """
 from portal.plugins import api, hookimpl
-
-_ = api.lazy_gettext
 
 UNIT = api.UnitDescriptor(
     code="industrial_zones",
@@ -86,14 +85,8 @@ def portal_locations():
 
 
 @hookimpl
-def portal_admit_enterprise(unit, enterprise, approved_count):
-    """Refuse an enterprise that is not inside a listed zone; otherwise leave it to the default."""
-    if enterprise.location not in {location.code for location in LOCATIONS}:
-        return api.Admission(False, _(
-            "Only enterprises inside an export-processing or industrial zone managed by HEPZA join this "
-            "pilot; apply for a travel permit (giấy đi đường) instead."
-        ))
-    return None
+def portal_windows_follow_shift(unit):
+    return True
 
 
 @hookimpl

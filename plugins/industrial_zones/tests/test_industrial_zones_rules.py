@@ -1,32 +1,16 @@
-"""The export-processing and industrial zones' rules, asked through the registry the core uses."""
-import re
-from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+"""The export-processing and industrial zones' own rules, asked through the registry the core uses.
 
-import portal_industrial_zones
+The rules every unit shares are checked by the conformance suite (test_industrial_zones_conformance.py).
+"""
+import re
+from datetime import date, datetime, time, timedelta
+
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 
 from portal.plugins import api
 
 UNIT = "industrial_zones"
 ON = date(2021, 10, 1)
-PACKAGE = Path(portal_industrial_zones.__file__).parent
-
-A_WORKER = api.WorkerFacts(date_of_birth=date(1998, 11, 30), sex="F", shift="shift1",
-                           job_title="Công nhân may", sector="textiles_garments",
-                           business_type="export_processing")
-
-
-def worker(**overrides) -> api.WorkerFacts:
-    return replace(A_WORKER, **overrides)
-
-
-def vaccinated(last_dose_on: date) -> api.WorkerFacts:
-    return worker(doses=(api.Dose(1, "moderna", "Moderna", 2, last_dose_on - timedelta(days=28)),
-                         api.Dose(2, "moderna", "Moderna", 2, last_dose_on)))
 
 
 def enterprise(location: str | None) -> api.EnterpriseFacts:
@@ -60,18 +44,10 @@ def test_enterprise_inside_a_zone_is_admitted(pm, location):
 
 
 @pytest.mark.parametrize("location", [None, "", "shtp", "Tan Thuan"])
-def test_enterprise_outside_the_zones_is_refused(pm, location):
+def test_enterprise_outside_the_zones_is_refused_by_the_core(pm, location):
     admission = pm.registry.admit(UNIT, enterprise(location), approved_count=0)
     assert admission.admitted is False
     assert "travel permit (giấy đi đường)" in str(admission.reason)
-
-
-def test_refusal_reads_in_vietnamese(app, pm):
-    reason = pm.registry.admit(UNIT, enterprise(None), approved_count=0).reason
-    with app.test_request_context():
-        assert str(reason) == ("Chỉ doanh nghiệp nằm trong các khu chế xuất, khu công nghiệp do HEPZA "
-                               "quản lý được tham gia thí điểm; "
-                               "doanh nghiệp khác vui lòng đăng ký giấy đi đường.")
 
 
 # -- commute windows: around each shift change --------------------------------
@@ -93,6 +69,10 @@ def _second_after(moment: time) -> time:
     return (datetime.combine(ON, moment) + timedelta(seconds=1)).time()
 
 
+def test_windows_follow_the_shift(pm):
+    assert pm.registry.windows_follow_shift(UNIT) is True
+
+
 @pytest.mark.parametrize("shift", sorted(EDGES))
 def test_shift_change_windows_and_their_edges(pm, shift):
     windows = pm.registry.commute_windows(UNIT, shift)
@@ -104,6 +84,7 @@ def test_shift_change_windows_and_their_edges(pm, shift):
         assert window.contains(window.start) and window.contains(window.end)
         assert not window.contains(_second_before(window.start))
         assert not window.contains(_second_after(window.end))
+    assert pm.registry.journeys_outside_windows(UNIT, shift) == ()  # no travel permit needed
 
 
 def test_night_shift_may_not_travel_in_the_default_morning_window(pm):
@@ -119,49 +100,3 @@ def test_office_hours_and_unknown_shifts_keep_the_default(pm, shift):
     assert to_work.contains(time(8, 0, 0))
     assert not to_work.contains(time(8, 0, 1))
 
-
-# -- eligibility and validity: the default rule --------------------------------
-
-
-def test_last_dose_13_days_ago_is_still_waiting(pm):
-    result = pm.registry.eligibility(UNIT, vaccinated(ON - timedelta(days=13)), ON)
-    assert (result.eligible, result.basis, result.since) == (
-        False, api.Basis.WAITING_PERIOD, ON + timedelta(days=1))
-
-
-def test_last_dose_14_days_ago_is_eligible(pm):
-    result = pm.registry.eligibility(UNIT, vaccinated(ON - timedelta(days=14)), ON)
-    assert (result.eligible, result.basis, result.since) == (True, api.Basis.VACCINATED, ON)
-
-
-def test_recovered_180_days_ago_is_eligible_through_today(pm):
-    result = pm.registry.eligibility(UNIT, worker(recovered_on=ON - timedelta(days=180)), ON)
-    assert (result.eligible, result.basis, result.until) == (True, api.Basis.RECOVERED, ON)
-
-
-def test_recovered_181_days_ago_is_not_eligible(pm):
-    result = pm.registry.eligibility(UNIT, worker(recovered_on=ON - timedelta(days=181)), ON)
-    assert (result.eligible, result.basis) == (False, api.Basis.RECOVERY_EXPIRED)
-
-
-def test_pass_ends_at_local_midnight_not_utc_midnight(pm):
-    facts = worker(recovered_on=ON - timedelta(days=150))
-    validity = pm.registry.validity(UNIT, facts, pm.registry.eligibility(UNIT, facts, ON), ON)
-    assert validity == api.Validity(ON, date(2021, 10, 31))
-    start, end = api.validity_instants(validity)
-    assert start <= datetime(2021, 10, 31, 16, 59, 59, tzinfo=UTC) < end  # 31/10 23:59:59 local
-    assert not datetime(2021, 10, 31, 17, 0, 0, tzinfo=UTC) < end  # 01/11 00:00:00 local
-    assert not datetime(2021, 11, 1, 0, 0, 0, tzinfo=UTC) < end  # UTC midnight: 07:00 local
-
-
-# -- translations ---------------------------------------------------------------
-
-
-def test_every_message_has_a_vietnamese_translation():
-    with (PACKAGE / "translations" / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="vi")
-    extracted = extract_from_file("python", PACKAGE / "__init__.py")
-    msgids = {message for _line, message, _comments, _context in extracted}
-    assert msgids
-    for msgid in msgids:
-        assert catalog.get(msgid) is not None and catalog[msgid].string, f"no Vietnamese for {msgid!r}"
