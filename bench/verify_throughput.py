@@ -85,8 +85,8 @@ def lua_script(path: Path, tokens: list[str]) -> None:
                     "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> tuple[float, float, int]:
-    """Return requests/s, p99 latency (ms) and the number of non-2xx answers of one wrk run."""
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> tuple[float, float, int, int]:
+    """Return requests/s, p99 latency (ms), the number of non-2xx answers and of requests of one wrk run."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
@@ -95,7 +95,58 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
     value, unit = re.search(r"Latency Distribution.*?\n\s+99%\s+([\d.]+)(\w+)", output, re.S).groups()
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return rate, p99, int(errors.group(1)) if errors else 0
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return rate, p99, int(errors.group(1)) if errors else 0, requests
+
+
+class ServerCpu:
+    """CPU seconds used by a gunicorn server's workers and, on PostgreSQL, by its database's backends.
+
+    Throughput on a shared machine moves with everyone else's load; the CPU a request costs the
+    server moves much less, so the bench prints it beside the rates.
+    """
+
+    def __init__(self, master: subprocess.Popen, database_url: str | None = None) -> None:
+        self.master = master
+        self.database_url = database_url
+
+    def pids(self) -> set[int]:
+        found = subprocess.run(["pgrep", "-P", str(self.master.pid)], capture_output=True, text=True).stdout.split()
+        pids = {int(pid) for pid in found}
+        if self.database_url and self.database_url.startswith("postgres"):
+            import psycopg
+
+            url = self.database_url.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(url, autocommit=True) as connection:
+                pids |= {row[0] for row in connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")}
+        return pids
+
+    @staticmethod
+    def seconds(pids) -> dict[int, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return found
+
+    def measure(self, run):
+        """Call ``run()``; return its result and the CPU seconds the server used meanwhile (workers, database)."""
+        workers_before = self.seconds(self._workers())
+        before = self.seconds(self.pids())
+        result = run()
+        after = self.seconds(self.pids() | set(before))
+        total = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+        workers = sum(after[pid] - workers_before.get(pid, 0.0) for pid in after if pid in workers_before)
+        return result, total, workers
+
+    def _workers(self) -> set[int]:
+        found = subprocess.run(["pgrep", "-P", str(self.master.pid)], capture_output=True, text=True).stdout.split()
+        return {int(pid) for pid in found}
 
 
 def start_gunicorn(port: int, factory: str, env: dict, cwd: Path) -> subprocess.Popen:
@@ -156,18 +207,28 @@ def run_database(database_url: str, args, tokens_count: int) -> dict:
     except BaseException:
         stop(portal)
         raise
-    figures: dict[str, list[tuple[float, float, int]]] = {"bare": [], "ping": [], "verify": []}
+    figures: dict[str, list[tuple[float, float, int, int]]] = {"bare": [], "ping": [], "verify": []}
+    cpu: dict[str, list[float]] = {"bare": [], "ping": [], "verify": []}
+    worker_cpu: dict[str, list[float]] = {"bare": [], "ping": [], "verify": []}
+    bare_cpu, portal_cpu = ServerCpu(bare), ServerCpu(portal, database_url)
     try:
         check = urllib.request.urlopen(f"http://127.0.0.1:{PORTAL_PORT}/api/v1/verify/{tokens[0]}").read().decode()
         assert '"outcome":"valid"' in check.replace(" ", ""), check
         load_before = os.getloadavg()[0]
         busy_before = cpu_busy()
+        runs = {
+            "bare": (bare_cpu, lambda: wrk(f"http://127.0.0.1:{BARE_PORT}/ping", args.seconds, args.connections)),
+            "ping": (portal_cpu, lambda: wrk(f"http://127.0.0.1:{PORTAL_PORT}/api/v1/ping", args.seconds,
+                                             args.connections)),
+            "verify": (portal_cpu, lambda: wrk(f"http://127.0.0.1:{PORTAL_PORT}", args.seconds, args.connections,
+                                               script)),
+        }
         for _ in range(args.rounds):
-            figures["bare"].append(wrk(f"http://127.0.0.1:{BARE_PORT}/ping", args.seconds, args.connections))
-            figures["ping"].append(wrk(f"http://127.0.0.1:{PORTAL_PORT}/api/v1/ping", args.seconds,
-                                       args.connections))
-            figures["verify"].append(wrk(f"http://127.0.0.1:{PORTAL_PORT}", args.seconds, args.connections,
-                                         script))
+            for name, (meter, run) in runs.items():
+                figure, seconds, worker_seconds = meter.measure(run)
+                figures[name].append(figure)
+                cpu[name].append(seconds / max(1, figure[3]) * 1e6)
+                worker_cpu[name].append(worker_seconds / max(1, figure[3]) * 1e6)
         busy_after = cpu_busy()
         load_after = os.getloadavg()[0]
     finally:
@@ -190,6 +251,15 @@ def run_database(database_url: str, args, tokens_count: int) -> dict:
     for name, ratio, target in (("verify / ping", of_ping, TARGET_OF_PING), ("verify / bare", of_bare, TARGET_OF_BARE)):
         print(f"  {name}  {ratio:6.0%}   (target ≥ {target:.0%})  {'met' if ratio >= target else 'NOT met'}")
     print(f"  ping / bare    {result['ping'][0] / result['bare'][0]:6.0%}")
+    per_request = {name: statistics.median(values) for name, values in cpu.items()}
+    print("  server CPU per request (gunicorn workers" + (" and their PostgreSQL backends" if kind == "postgresql"
+                                                           else "") + "; less sensitive to others' load):")
+    print("    " + ",  ".join(f"{name} {value:.0f} µs" for name, value in per_request.items())
+          + ("   (of which the database: " + ", ".join(
+              f"{name} {value - statistics.median(worker_cpu[name]):.0f} µs" for name, value in per_request.items())
+             + ")" if kind == "postgresql" else ""))
+    print(f"    as rates: verify / ping {per_request['ping'] / per_request['verify']:.0%}, "
+          f"verify / bare {per_request['bare'] / per_request['verify']:.0%}")
     return result
 
 
