@@ -39,7 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from verify_throughput import PORTAL_PORT, SECRET, portal_env, prepare, start_gunicorn, stop  # noqa: E402
+from verify_throughput import (  # noqa: E402
+    PORTAL_PORT,
+    SECRET,
+    portal_env,
+    prepare,
+    start_gunicorn,
+    stop,
+    with_root,
+)
 
 
 class Load:
@@ -115,7 +123,7 @@ def kill_run(args, database_url: str) -> None:
     if database_url == "sqlite":
         database_url = f"sqlite:///{instance / 'bench.sqlite3'}"
     tokens = prepare(instance, database_url, 300)
-    env = portal_env(instance, database_url, args.redis_url)
+    env = with_root(portal_env(instance, database_url, args.redis_url), args.root)
     root = Path(args.root).resolve() if args.root else ROOT
     server = start_gunicorn(PORTAL_PORT, "portal:create_app({'VERIFY_RATE_LIMIT': '100000000 per minute'})", env,
                             root)
@@ -186,7 +194,7 @@ def crash_run(args) -> None:
     try:
         instance = Path(tempfile.mkdtemp(prefix="bench-records-"))
         tokens = prepare(instance, pg.url, 300)
-        env = portal_env(instance, pg.url, None)
+        env = with_root(portal_env(instance, pg.url, None), args.root)
         root = Path(args.root).resolve() if args.root else ROOT
         server = start_gunicorn(PORTAL_PORT, "portal:create_app({'VERIFY_RATE_LIMIT': '100000000 per minute'})",
                                 env, root)

@@ -184,6 +184,14 @@ def portal_env(instance: Path, database_url: str, redis_url: str | None) -> dict
     return env
 
 
+def with_root(env: dict, root: str | None) -> dict:
+    """Make a server started in another checkout import that checkout's unit plugins too."""
+    if not root:
+        return env
+    plugins = [str(path) for path in sorted(Path(root).resolve().glob("plugins/*")) if path.is_dir()]
+    return {**env, "PYTHONPATH": os.pathsep.join(plugins)}
+
+
 def cpu_busy() -> tuple[int, int]:
     """Return (busy, total) jiffies of the whole machine so far (from /proc/stat)."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -201,7 +209,8 @@ def run_database(database_url: str, args, tokens_count: int) -> dict:
     lua_script(script, tokens)
     env = portal_env(instance, database_url, args.redis_url)
     factory = "portal:create_app({'VERIFY_RATE_LIMIT': '100000000 per minute'})"
-    portal = start_gunicorn(PORTAL_PORT, factory, env, Path(args.root).resolve() if args.root else ROOT)
+    portal = start_gunicorn(PORTAL_PORT, factory, with_root(env, args.root), Path(args.root).resolve() if args.root
+                            else ROOT)
     try:
         bare = start_gunicorn(BARE_PORT, "verify_throughput:bare_app()", dict(os.environ), ROOT / "bench")
     except BaseException:
