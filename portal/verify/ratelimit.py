@@ -2,11 +2,11 @@
 
 Flask-Limiter's generic machinery (limit resolution, exemption scopes, meta limits, headers, and
 a timer thread per window in its memory storage) costs a checkpoint scan more than the check itself;
-this is the same fixed window per client address, counted with one Redis round trip (INCR and
-EXPIRE pipelined) or a dictionary. When Redis does not answer, the scan is never refused for that:
-the process counts locally (each process then allows the full limit: looser, never closed), logs a
-warning once, and asks Redis again a few seconds later; the first answer ends the fallback, with a
-log line.
+this is the same fixed window per client address, counted with one Redis round trip (a script: INCR,
+and EXPIRE on the window's first hit) or a dictionary. When Redis does not answer, the scan is never
+refused for that: the process counts locally (each process then allows the full limit: looser, never
+closed), logs a warning once, and asks Redis again a few seconds later; the first answer ends the
+fallback, with a log line.
 """
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = 5.0
 #: Seconds Redis has to answer a limit check before the scan goes on with the local count.
 REDIS_TIMEOUT = 0.25
+#: Count a hit and set the window's expiry with its first hit: one command, one round trip, atomic.
+COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
 
 @lru_cache(maxsize=32)
@@ -43,6 +49,7 @@ class ScanLimiter:
             self._redis = redis.Redis.from_url(redis_url, socket_timeout=REDIS_TIMEOUT,
                                                socket_connect_timeout=REDIS_TIMEOUT, health_check_interval=0)
             self._redis_errors = (redis.RedisError, OSError)
+            self._count = self._redis.register_script(COUNT_SCRIPT)
         self._local: dict[str, int] = {}
         self._local_window = -1
         self._lock = threading.Lock()
@@ -65,10 +72,7 @@ class ScanLimiter:
         if self.degraded and time.monotonic() < self._retry_at:
             return None
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, period + 1)
-            count = pipe.execute()[0]
+            count = self._count(keys=[key], args=[period + 1])
         except self._redis_errors as error:
             self._retry_at = time.monotonic() + RETRY_AFTER_FAILURE
             if not self.degraded:
