@@ -10,9 +10,12 @@ Flask app whose one route answers ``{"ok": true}`` (the floor any Flask endpoint
 routing, a JSON response). Then ``wrk`` loads, in turn and ``--rounds`` times: the bare hello, the
 portal's ``/api/v1/ping`` and ``/api/v1/verify/<token>`` cycling through every pass's token
 (signature check, the pass's state, one recorded scan per request). Each figure is the median of
-its rounds; the ratios compare figures of the same run. The verify rate limit is raised for the run
-(one address sends everything) but still counted per request. Needs ``wrk`` (Debian: apt-get install
-wrk). Figures only; every server is stopped by its PID.
+its rounds; the ratios compare figures of the same run. Beside the rates it prints the server CPU
+each request cost (gunicorn workers, and on PostgreSQL the backends of the bench's database), which
+moves much less than the rates when others load the machine. The verify rate limit is raised for the
+run (one address sends everything) but still counted per request. ``--root`` serves another checkout
+(a before figure). Needs ``wrk`` (Debian: apt-get install wrk). Figures only; every server is stopped
+by its PID.
 """
 from __future__ import annotations
 
