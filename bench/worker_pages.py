@@ -56,7 +56,6 @@ def build_app(args):
         "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         "LOGIN_RATE_LIMIT": "10000 per minute",
         "SIGNING_KEY_DIR": str(instance / "keys"), "PASS_CACHE_DIR": str(instance / "passes"),
-        "JOB_OUTPUT_DIR": str(instance / "jobs"),
     })
 
 

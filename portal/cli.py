@@ -6,11 +6,16 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from portal import create_app
+from portal.jobs import cli as jobs_cli
 
 
 @click.group(cls=FlaskGroup, create_app=create_app)
 def main() -> None:
     """Manage the green-card portal (database, users, demo data, server)."""
+
+
+# ``portal run`` also consumes the job queue in the serving process when there is no broker.
+main.add_command(jobs_cli.run)
 
 
 def register(app) -> None:

@@ -14,7 +14,7 @@ class ConfigError(RuntimeError):
 
 
 def default_config(instance_path: str) -> dict:
-    """Return the embedded defaults: SQLite in the instance folder, in-process jobs, memory rate limits."""
+    """Return the embedded defaults: SQLite in the instance folder, a SQLite job queue, memory rate limits."""
     instance = Path(instance_path)
     return {
         "PORTAL_ENV": "development",
@@ -48,7 +48,6 @@ def default_config(instance_path: str) -> dict:
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
         "PASS_CACHE_DIR": str(instance / "pass-cache"),
-        "JOB_OUTPUT_DIR": str(instance / "jobs"),
         "PUBLIC_BASE_URL": None,
     }
 
@@ -69,7 +68,11 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
-    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "JOB_OUTPUT_DIR", "PUBLIC_BASE_URL"):
+    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "PUBLIC_BASE_URL"):
+        if environ.get(key):
+            config[key] = environ[key]
+    # The signing keys' key-encryption key (see portal.tokens.keys) and how often the ring is re-read.
+    for key in ("PORTAL_KEY_ENCRYPTION_KEY", "PORTAL_KEY_ENCRYPTION_KEY_FILE", "KEYRING_REFRESH_SECONDS"):
         if environ.get(key):
             config[key] = environ[key]
     return config
@@ -97,10 +100,21 @@ def finalise(config: dict, instance_path: str) -> None:
             config[key] = True
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    _check_signing_keys(config, production)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_pre_ping", True)
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _check_signing_keys(config: dict, production: bool) -> None:
+    """Refuse to start in production without a usable key-encryption key for the signing keys."""
+    from portal.tokens.keys import KeyConfigError, check_config
+
+    try:
+        check_config(config, production=production)
+    except KeyConfigError as error:
+        raise ConfigError(f"Refusing to start: {error}") from None
 
 
 def _instance_secret(instance: Path) -> str:

@@ -45,6 +45,17 @@ def init_app(app) -> None:
             return error
         return render_error(code)
 
+    from portal.tokens.keys import SigningKeyUnavailable
+
+    @app.errorhandler(SigningKeyUnavailable)
+    def _cannot_sign(error: SigningKeyUnavailable):
+        # A setup problem, not a bug: the page says so; the log says what the operator must do.
+        app.logger.error("Cannot sign a green card on %s %s: %s", request.method, request.path, error.detail)
+        from portal.extensions import db
+
+        db.session.rollback()
+        return render_error(503, str(error))
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)

@@ -5,8 +5,8 @@ reads this module:
 
 * event receivers (:mod:`portal.events`): they run inside the sender's transaction, with its
   session, and never commit;
-* background-job handlers (:mod:`portal.jobs`): what each kind of job runs, its label and the page
-  its progress page links back to.
+* background-job handlers (:mod:`portal.jobs`): what each kind of job runs, its label, the page
+  its progress page links back to, and what puts the feature right when a job fails.
 """
 from __future__ import annotations
 
@@ -41,12 +41,13 @@ def _register_job_handlers(app: Flask) -> None:
     from portal.imports import services as imports
     from portal.jobs.services import register_handler
     from portal.passes import services as passes
+    from portal.printing import sheet
 
-    register_handler(app, "print_sheet", passes.print_sheet_job, label=_l("Print sheet of green cards"),
+    register_handler(app, "print_sheet", sheet.print_sheet_job, label=_l("Print sheet of green cards"),
                      back_endpoint="passes.index")
     register_handler(app, "issue_all", passes.issue_all_job,
                      label=_l("Issue green cards for all eligible workers"), back_endpoint="passes.index")
     register_handler(app, "imports.check", imports.check_job, label=_l("Checking the worker list"),
-                     back_endpoint="imports.upload")
+                     back_endpoint="imports.upload", on_failure=imports.reset_after_failed_job)
     register_handler(app, "imports.commit", imports.commit_job, label=_l("Importing the worker list"),
-                     back_endpoint="imports.upload")
+                     back_endpoint="imports.upload", on_failure=imports.reset_after_failed_job)

@@ -500,6 +500,14 @@ GENERIC_FAILURE = _l("The work on this list stopped because of an error on our s
                      "Please upload the file again.")
 
 
+def reset_after_failed_job(session, params: dict, reason) -> None:
+    """Fail a batch whose check or commit job was given up, so it never stays "checking" or "committing"."""
+    batch = session.get(ImportBatch, params.get("batch_id"))
+    if batch is not None and batch.status in (ImportStatus.CHECKING.value, ImportStatus.COMMITTING.value):
+        batch.status, batch.file_data = ImportStatus.FAILED.value, None
+        batch.message = both_languages(GENERIC_FAILURE)
+
+
 def _fail(session, batch_id: int, message, **params) -> None:
     batch = session.get(ImportBatch, batch_id)
     batch.status, batch.file_data = ImportStatus.FAILED.value, None

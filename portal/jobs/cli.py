@@ -1,11 +1,12 @@
-"""``portal jobs ...``: run background jobs outside the web process, recover and clean up."""
+"""``portal jobs ...`` and ``portal run``: consume the job queue, clean up old files."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, pass_script_info, run_command, with_appcontext
 
 
 @click.group()
@@ -14,51 +15,72 @@ def jobs() -> None:
 
 
 @jobs.command("worker")
-@click.option("--burst", is_flag=True, help="Stop once no job is waiting.")
+@click.option("--workers", type=int, default=None, help="Job threads (default: JOBS_WORKERS, 2).")
 @with_appcontext
-def worker(burst: bool) -> None:
-    """Run jobs: an RQ worker when REDIS_URL is set, else a database-polling runner in the foreground."""
-    from portal.jobs import runner
+def worker(workers: int | None) -> None:
+    """Run jobs until stopped (Ctrl-C waits for running jobs; SIGTERM stops at once, they resume later)."""
+    from portal.jobs.queue import job_queue, start_consumer
 
     app = current_app._get_current_object()
-    if not app.config.get("REDIS_URL"):
-        ran = runner.serve_forever(app, burst=burst)
-        click.echo(f"{ran} jobs run.")
-        return
-    from rq import Worker
-
-    connection = runner.redis_connection(app)
-    resent = runner.sweep_to_rq(app)
-    if resent:
-        click.echo(f"Sent {len(resent)} waiting jobs to the queue.")
-    Worker([runner.rq_queue(app, connection)], connection=connection).work(burst=burst)
-
-
-@jobs.command("sweep")
-@with_appcontext
-def sweep() -> None:
-    """Queue again the jobs whose runner stopped, and resend waiting jobs to Redis."""
-    from portal.jobs import runner
-
-    app = current_app._get_current_object()
-    if app.config.get("REDIS_URL"):
-        ids = runner.sweep_to_rq(app)
-    else:
-        ids = runner.recover_stale(app) + runner.queued_ids(app)
-    click.echo(f"{len(set(ids))} jobs waiting.")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    queue = job_queue(app)
+    consumer = start_consumer(app, workers=workers)
+    click.echo(f"Consuming the {queue.backend} job queue as {consumer.presence.id} "
+               f"with {consumer.workers} job threads.")
+    try:
+        consumer.run()
+    finally:
+        consumer.presence.leave()
+        queue.close()
 
 
 @jobs.command("purge")
 @click.option("--days", default=7, show_default=True, help="Delete files of jobs finished this many days ago.")
 @with_appcontext
 def purge(days: int) -> None:
-    """Delete old jobs' output files (print sheets carry personal data)."""
+    """Delete old jobs' output files from storage (print sheets carry personal data)."""
     from portal.extensions import db
-    from portal.jobs.services import purge_outputs
+    from portal.jobs.services import forget_outputs, old_outputs
+    from portal.storage import blob_store
 
-    count = purge_outputs(db.session, current_app, older_than=timedelta(days=days))
+    outputs = old_outputs(db.session, older_than=timedelta(days=days))
+    db.session.rollback()  # hold no transaction (on SQLite: no write lock) while the store deletes
+    store = blob_store(current_app)
+    deleted = 0
+    for _job_id, key in outputs:
+        deleted += store.delete(key)
+    forget_outputs(db.session, [job_id for job_id, _key in outputs])
     db.session.commit()
-    click.echo(f"Deleted the files of {count} jobs.")
+    click.echo(f"Deleted {deleted} files of jobs finished more than {days} days ago.")
+
+
+@click.command("run", params=run_command.params, help=run_command.help, short_help=run_command.short_help)
+@click.pass_context
+@pass_script_info
+def run(info: ScriptInfo, ctx: click.Context, **options) -> None:
+    """Flask's ``run``, plus a consumer of the job queue in the serving process when there is no broker.
+
+    Without ``REDIS_URL`` the jobs' SQLite queue is consumed by threads of the development server's
+    process (the one that serves, not the reloader's watcher), so ``make run`` completes a print
+    sheet with nothing else started. With Redis, ``portal jobs worker`` runs jobs.
+    """
+    from flask.helpers import get_debug_flag
+    from werkzeug.serving import is_running_from_reloader
+
+    from portal.jobs.queue import start_consumer
+    from portal.jobs.services import runs_immediately
+
+    app = info.load_app()
+    reload = options.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    serving_process = not reload or is_running_from_reloader()
+    if serving_process and not app.config.get("REDIS_URL") and not runs_immediately(app):
+        consumer = start_consumer(app, embedded=True)
+        consumer.start()
+        click.echo(f" * Jobs: run here by {consumer.workers} threads (no REDIS_URL)")
+    ctx.invoke(run_command, **options)
 
 
 commands = [jobs]

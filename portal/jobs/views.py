@@ -1,83 +1,78 @@
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.access import role_required
 from portal.auth.models import Role
-from portal.jobs import runner
+from portal.extensions import db
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import get_job_for, handler_for, jobs_mode, setting
+from portal.jobs.services import get_job_for, handler_for, message_of, next_link, setting
 
 bp = Blueprint("jobs", __name__, template_folder="templates")
 
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
 
 
-@bp.record_once
-def _remember_process(state) -> None:
-    runner._state(state.app)
-
-
-@bp.before_app_request
-def _resume_waiting_jobs() -> None:
-    # Jobs left queued or running by a stopped process resume with the first request after a restart.
-    runner.start_if_work_waits(current_app._get_current_object())
-
-
 def status_text(job: Job) -> str:
-    """Return the one line that tells a user where their job stands."""
+    """Return the one line that tells a reader, in their language, where the job stands."""
+    progress = message_of(job.progress_message)
+    summary = message_of(job.summary)
     if job.status == JobStatus.QUEUED.value:
-        return _("Waiting to start…")
+        line = _("Waiting to start…")
+        return f"{line} {progress}" if progress else line
     if job.status == JobStatus.RUNNING.value:
         if job.total:
             line = _("In progress: %(done)s of %(total)s (%(percent)s%%)", done=job.done, total=job.total,
                      percent=job.percent)
         else:
             line = _("In progress…")
-        return f"{line} — {job.message}" if job.message else line
+        return f"{line} — {progress}" if progress else line
     if job.status == JobStatus.DONE.value:
-        return f"{_('Done.')} {job.message}" if job.message else _("Done.")
+        said = summary or progress
+        return f"{_('Done.')} {said}" if said else _("Done.")
+    if summary:
+        return str(summary)
     return _("This job failed. Please start it again; if it fails again, tell the city's administrator.")
 
 
 def status_payload(job: Job) -> dict:
-    """Return what the progress page and its script show: status, progress, download address."""
-    payload = {
+    """Return what the progress page and its script show: status, progress, words, links."""
+    done = job.status == JobStatus.DONE.value
+    link = next_link(job)
+    progress, summary = message_of(job.progress_message), message_of(job.summary)
+    return {
         "id": job.id,
         "kind": job.kind,
         "status": job.status,
         "done": job.done,
         "total": job.total,
         "percent": job.percent,
-        "message": job.message,
+        "message": str(progress) if progress else None,
+        "summary": str(summary) if summary else None,
         "text": status_text(job),
         "finished": job.is_finished,
-        "result": job.result if job.status == JobStatus.DONE.value else None,
-        "download_url": None,
+        "result": job.result if done else None,
+        "download_url": url_for("jobs.download", job_id=job.id) if done and job.output_key else None,
+        "next_url": link[0] if link else None,
+        "next_label": (str(link[1]) if link[1] else _("Continue")) if link else None,
     }
-    if job.status == JobStatus.DONE.value and job.output_path:
-        payload["download_url"] = url_for("jobs.download", job_id=job.id)
-    return payload
-
-
-def _keep_moving(job: Job) -> None:
-    """Make sure an unfinished job has a runner (a restart or a Redis outage may have lost it)."""
-    app = current_app._get_current_object()
-    mode = jobs_mode(app)
-    if job.is_finished or mode == "inline":
-        return
-    if mode == "thread":
-        runner.wake_embedded_runner(app)
-    elif runner.is_stale(app, job):
-        runner.sweep_to_rq(app)
 
 
 @bp.get("/jobs/<int:job_id>")
 @role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
 def status(job_id: int):
     """Show a job's progress: JSON for scripts, a page for people."""
-    job = get_job_for(current_user, job_id)
-    _keep_moving(job)
+    job = get_job_for(db.session, current_user, job_id) or abort(404)
     payload = status_payload(job)
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json":
         response = jsonify(payload)
@@ -98,11 +93,24 @@ def status(job_id: int):
 @bp.get("/jobs/<int:job_id>/download")
 @role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
 def download(job_id: int):
-    """Send a finished job's file to the user who started it."""
-    job = get_job_for(current_user, job_id)
-    path = runner.output_file(current_app, job) if job.status == JobStatus.DONE.value else None
-    if path is None:
+    """Stream a finished job's file from the blob store to the user who started it."""
+    from portal.storage import BlobNotFound, blob_store
+
+    job = get_job_for(db.session, current_user, job_id) or abort(404)
+    if job.status != JobStatus.DONE.value or not job.output_key:
         abort(404)
-    response = send_file(path, as_attachment=True, download_name=path.name, max_age=0)
+    try:
+        stream = blob_store(current_app).open(job.output_key)
+    except BlobNotFound:
+        abort(404)
+    db.session.rollback()  # hold nothing while the file streams
+
+    def pieces():
+        with stream:
+            yield from stream.iter_chunks()
+
+    response = Response(stream_with_context(pieces()), mimetype=stream.content_type, direct_passthrough=True)
+    response.content_length = stream.size
+    response.headers.set("Content-Disposition", "attachment", filename=job.output_name or "output")
     response.headers.update(NO_STORE)
     return response

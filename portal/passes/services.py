@@ -23,9 +23,8 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -39,7 +38,7 @@ from portal.plugins.api import validity_instants
 from portal.plugins.registry import fold
 from portal.plugins.types import Eligibility
 from portal.printing.card import build_card, pass_facts, workplace_address
-from portal.printing.render import render_pass_pdf, render_print_sheet
+from portal.printing.render import card_fingerprint, render_pass_pdf
 from portal.tokens.pass_data import valid_days
 from portal.workers.facts import evaluate, worker_facts
 from portal.workers.models import Worker
@@ -483,31 +482,27 @@ def cache_root(app) -> Path:
     return Path(app.config["PASS_CACHE_DIR"])
 
 
-def cache_path(app, pass_: Pass, *, base_url: str, locale: str, kid: str) -> Path:
-    """Return where the PDF of this exact content, language, QR address and signing key is kept.
+def cache_path(app, pass_: Pass, *, fingerprint: str) -> Path:
+    """Return where the PDF of the card with ``fingerprint`` (``portal.printing.render.card_fingerprint``) is kept.
 
     Each serial has a folder of its own, so dropping a card's PDFs costs the same however many
     cards are cached.
     """
-    variant = hashlib.sha256(f"{base_url}|{kid}".encode()).hexdigest()[:12]
-    name = f"v{pass_.version}-{pass_.content_digest[:16]}-{locale}-{variant}.pdf"
-    return cache_root(app) / pass_.serial / name
+    return cache_root(app) / pass_.serial / f"v{pass_.version}-{fingerprint}.pdf"
 
 
 def pass_pdf(pass_: Pass, registry, *, base_url: str, locale: str = "vi") -> bytes:
-    """Return the PDF of an active pass, rendering it only when this content has no cached copy."""
-    from portal.tokens.keys import current_keyring
-
+    """Return the PDF of an active pass, rendering it only when this exact card has no cached copy."""
     if pass_.is_revoked:
         raise PassError(_l("This green card was revoked and can no longer be downloaded."))
     app = current_app._get_current_object()
-    kid, _key = current_keyring().signing_key()
-    path = cache_path(app, pass_, base_url=base_url, locale=locale, kid=kid)
+    card = build_card(pass_, registry, base_url=base_url, locale=locale)
+    path = cache_path(app, pass_, fingerprint=card_fingerprint(card))
     try:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    data = render_pass_pdf(build_card(pass_, registry, base_url=base_url, locale=locale))
+    data = render_pass_pdf(card)
     _write_atomically(path, data)
     return data
 
@@ -534,53 +529,8 @@ def pdf_filename(pass_: Pass) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Print sheets and "issue for all" as background jobs
+# "Issue for all" as a background job (print sheets: portal.printing.sheet)
 # ---------------------------------------------------------------------------
-
-def _printable(enterprise_id: int, today: date | None):
-    return (Pass.enterprise_id == enterprise_id, Pass.status == PassStatus.ACTIVE.value,
-            Pass.valid_until > start_of_local_day(today or local_today()))
-
-
-def printable_count(session, enterprise_id: int, today: date | None = None) -> int:
-    """Count the enterprise's active, unexpired passes."""
-    return session.scalar(select(func.count()).select_from(Pass).where(*_printable(enterprise_id, today)))
-
-
-def printable_passes(session, enterprise_id: int, today: date | None = None) -> list[Pass]:
-    """Return the enterprise's active, unexpired passes in name order, with what the card prints."""
-    return session.scalars(
-        select(Pass).join(Pass.worker).where(*_printable(enterprise_id, today))
-        .options(joinedload(Pass.worker), joinedload(Pass.enterprise), joinedload(Pass.unit))
-        .order_by(Worker.name_key, Worker.id)
-    ).unique().all()
-
-
-def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str = "vi"):
-    """Lay out every active pass of the enterprise four to an A4 page, reporting progress."""
-    session = ctx.session
-    passes = printable_passes(session, enterprise_id)
-    tax_code = passes[0].enterprise.tax_code if passes else str(enterprise_id)
-    session.expunge_all()  # keep what was loaded, then end the transaction before the long part
-    session.rollback()
-    total = len(passes)
-    if not total:
-        ctx.progress(0, 0, _("There is no active green card to print."))
-        return {"count": 0}
-    registry = current_registry()
-    cards = []
-    for index, pass_ in enumerate(passes, start=1):
-        cards.append(build_card(pass_, registry, base_url=base_url, locale=card_locale))
-        ctx.progress(index, 2 * total, _("Preparing the cards"))
-
-    def rendered(done: int, _total: int) -> None:
-        ctx.progress(total + done, 2 * total, _("Laying out the pages"))
-
-    data = render_print_sheet(cards, progress=rendered)
-    ctx.output_path(f"the-xanh-{tax_code}-{local_today():%Y%m%d}.pdf").write_bytes(data)
-    ctx.progress(2 * total, 2 * total, _("%(count)s green cards ready to print.", count=total))
-    return {"count": total}
-
 
 def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
     """Issue the cards of every eligible worker in one transaction."""
@@ -595,7 +545,7 @@ def issue_all_job(ctx, *, enterprise_id: int, actor_id: int):
     summary = issue_all_eligible(session, current_registry(), enterprise, actor)
     session.commit()
     done = summary.issued + summary.renewed + summary.unchanged
-    ctx.progress(done, done, _("Green cards issued"))
+    ctx.progress(done, done, _l("Green cards issued"))
     return summary.as_dict()
 
 

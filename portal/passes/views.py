@@ -20,6 +20,7 @@ from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
 from portal.plugins import current_registry
 from portal.printing.card import public_base_url
+from portal.printing.sheet import printable_count
 from portal.workers.models import Worker
 
 bp = Blueprint("passes", __name__, template_folder="templates")
@@ -182,7 +183,7 @@ def pdf(pass_id: int):
 def print_sheet():
     """Start laying out every active card four to an A4 page; follow it on the job's page."""
     enterprise = current_user.enterprise
-    if not services.printable_count(db.session, enterprise.id):
+    if not printable_count(db.session, enterprise.id):
         flash(_("There is no active green card to print."), "error")
         return redirect(url_for("passes.index"))
     job = enqueue(db.session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": public_base_url(),

@@ -24,6 +24,8 @@ from sqlalchemy import create_engine, text
 
 TEST_PASSWORD = "correct-horse-battery"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+#: A key-encryption key for the signing keys (production refuses to start without one).
+TEST_KEY_ENCRYPTION_KEY = "dGVzdCBrZXktZW5jcnlwdGlvbiBrZXksIDMyIGJ5dGU="
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -64,9 +66,10 @@ def _test_config(url: str, instance_path, **overrides) -> dict:
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": TEST_SECRET_KEY,
+        # Given, so that test apps never write a key-encryption key into the checkout's instance folder.
+        "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
         "SIGNING_KEY_DIR": str(instance_path / "keys"),
         "PASS_CACHE_DIR": str(instance_path / "pass-cache"),
-        "JOB_OUTPUT_DIR": str(instance_path / "jobs"),
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         # scrypt costs ~0.3 s a hash here; the suite hashes thousands (production keeps scrypt).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -12,36 +12,87 @@ from flask.cli import with_appcontext
 
 from portal.clock import HCMC, format_date, local, utcnow
 from portal.tokens.codec import InvalidToken, decode_token
-from portal.tokens.keys import KeyRing, KeyRingError, public_keys_from_document
-
-
-def _ring() -> KeyRing:
-    return KeyRing(current_app.config["SIGNING_KEY_DIR"])
+from portal.tokens.keys import (
+    KeyConfigError,
+    KeyRingError,
+    SigningKeyUnavailable,
+    current_keyring,
+    key_encryption_key,
+    public_keys_from_document,
+)
 
 
 @click.group()
 def keys() -> None:
-    """Signing keys of the QR tokens (kept in SIGNING_KEY_DIR)."""
+    """Signing keys of the QR tokens (one key ring in the database, shared by every node and worker)."""
+
+
+def _kek():
+    """Return the key-encryption key of this process (development: the instance folder's)."""
+    production = current_app.config["PORTAL_ENV"] == "production"
+    try:
+        return key_encryption_key(current_app.config, current_app.instance_path, create=not production)
+    except KeyConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _changed(change):
+    """Run ``change(session)`` in one transaction; a refusal changes nothing and exits 1."""
+    from portal.extensions import db
+
+    try:
+        result = change(db.session)
+        db.session.commit()
+    except (KeyRingError, SigningKeyUnavailable) as error:
+        db.session.rollback()
+        raise click.ClickException(getattr(error, "detail", None) or str(error)) from None
+    current_keyring().invalidate()
+    return result
+
+
+@keys.command("create")
+@with_appcontext
+def keys_create() -> None:
+    """Make the first signing key (once, when the portal is set up; refused if the ring has a key)."""
+    from portal.tokens.keys import create_first_key
+
+    kek = _kek()
+    info, _private = _changed(lambda session: create_first_key(session, kek))
+    click.echo(f"Created signing key {info.kid} (active), its private key sealed with key-encryption key "
+               f"{kek.id}. Every node and worker signs with it; give them all this same key-encryption key.")
 
 
 @keys.command("list")
 @with_appcontext
 def keys_list() -> None:
-    """Show every key: id, status, creation time."""
-    entries = _ring().entries()
-    if not entries:
-        click.echo("No key yet: the first pass signed creates one (or run 'portal keys rotate').")
-    for info in entries:
-        retired = f"  retired {info.retired_at:%d/%m/%Y %H:%M}" if info.retired_at else ""
-        click.echo(f"{info.kid}  {info.status:8}  created {local(info.created_at):%d/%m/%Y %H:%M}{retired}")
+    """Show every key: id, status, creation (and retirement) time in HCMC time, what seals its private key."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.tokens.models import SigningKey
+
+    rows = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid)).all()
+    if not rows:
+        hint = ("run 'portal keys create'" if current_app.config["PORTAL_ENV"] == "production"
+                else "the first card signed makes one, or run 'portal keys create'")
+        click.echo(f"No key yet: {hint}.")
+    for row in rows:
+        retired = f"  retired {local(row.retired_at):%d/%m/%Y %H:%M}" if row.retired_at else ""
+        sealed = f"  private key sealed with KEK {row.kek_id}" if row.sealed_private_key else ""
+        click.echo(f"{row.kid}  {row.status:8}  created {local(row.created_at):%d/%m/%Y %H:%M}{retired}{sealed}")
 
 
 @keys.command("rotate")
 @with_appcontext
 def keys_rotate() -> None:
     """Make a new active key; tokens of the previous key keep verifying until it is retired."""
-    info = _ring().rotate()
-    click.echo(f"New active key {info.kid}. Earlier keys still verify; retire one with 'portal keys retire KID'.")
+    from portal.tokens.keys import rotate_key
+
+    kek = _kek()
+    info, _private = _changed(lambda session: rotate_key(session, kek))
+    seconds = current_keyring().refresh_seconds
+    click.echo(f"New active key {info.kid}; every process signs with it within {seconds:g} s. Earlier keys still "
+               "verify; retire one with 'portal keys retire KID'.")
 
 
 @keys.command("retire")
@@ -49,18 +100,40 @@ def keys_rotate() -> None:
 @with_appcontext
 def keys_retire(kid: str) -> None:
     """Refuse from now on every token signed by KID (its passes must be reissued)."""
-    try:
-        info = _ring().retire(kid)
-    except KeyRingError as error:
-        raise click.UsageError(str(error)) from None
-    click.echo(f"Key {info.kid} retired: its tokens are no longer accepted.")
+    from portal.tokens.keys import retire_key
+
+    info = _changed(lambda session: retire_key(session, kid))
+    seconds = current_keyring().refresh_seconds
+    click.echo(f"Key {info.kid} retired: every process refuses its tokens within {seconds:g} s.")
 
 
 @keys.command("export")
 @with_appcontext
 def keys_export() -> None:
     """Print the public keys JSON (as published at /.well-known/greencard-keys.json)."""
-    click.echo(json.dumps(_ring().public_document(), indent=2))
+    click.echo(json.dumps(current_keyring().public_document(), indent=2))
+
+
+@keys.command("import-dir")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def keys_import_dir(path: Path | None) -> None:
+    """Copy the keys of an earlier version's key folder (default SIGNING_KEY_DIR) into the database.
+
+    Cards those keys signed keep verifying; the folder's active key keeps signing unless the
+    database already has an active key. Run it once, on one node; then back the folder up and
+    remove it from every node.
+    """
+    from portal.tokens.keys import import_key_folder
+
+    path = path or Path(current_app.config["SIGNING_KEY_DIR"])
+    kek = _kek()
+    imported = _changed(lambda session: import_key_folder(session, kek, path))
+    for item in imported:
+        sealed = f", private key sealed with KEK {kek.id}" if item.sealed else ""
+        click.echo(f"{item.info.kid}  {item.info.status:8}  {item.outcome}{sealed}")
+    click.echo(f"{sum(item.outcome != 'already in the database' for item in imported)} key(s) imported from {path}. "
+               "Keep a backup of the folder offline, then delete it from every node.")
 
 
 def _token_from(text: str) -> str:
@@ -85,7 +158,7 @@ def offline_outcome(payload, revocations: dict | None, now: datetime) -> str:
 @click.command("verify")
 @click.argument("token")
 @click.option("--keys", "keys_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Public keys JSON (from /.well-known/greencard-keys.json); default: SIGNING_KEY_DIR.")
+              help="Public keys JSON (from /.well-known/greencard-keys.json); default: the database's key ring.")
 @click.option("--revocations", "revocations_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Revocation list JSON (from /api/v1/revocations).")
 @click.option("--at", "at", help="Check at this instant (ISO 8601; default now).")
@@ -93,7 +166,7 @@ def offline_outcome(payload, revocations: dict | None, now: datetime) -> str:
 def verify_command(token: str, keys_file: Path | None, revocations_file: Path | None, at: str | None) -> None:
     """Check TOKEN (or the QR's URL) offline with public keys only; exit 0 only when it is valid now."""
     public_keys = (public_keys_from_document(json.loads(keys_file.read_text(encoding="utf-8"))) if keys_file
-                   else _ring().verifying_keys())
+                   else current_keyring().verifying_keys())
     now = _instant(at)
     try:
         payload = decode_token(_token_from(token), public_keys)

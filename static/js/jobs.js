@@ -10,6 +10,8 @@
     var result = section.querySelector(".job-result");
     var download = section.querySelector(".job-download");
     var refresh = section.querySelector(".job-refresh");
+    var next = section.querySelector(".job-next");
+    var nextLink = section.querySelector(".job-next-link");
     var failures = 0;
 
     function show(job) {
@@ -21,6 +23,11 @@
       if (job.download_url && download && result) {
         download.href = job.download_url;
         result.hidden = false;
+      }
+      if (job.next_url && next && nextLink) {
+        nextLink.href = job.next_url;
+        nextLink.textContent = job.next_label;
+        next.hidden = false;
       }
       if (job.finished && refresh) { refresh.hidden = true; }
     }

@@ -7,6 +7,7 @@ from portal import create_app
 from portal.auth.models import User
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.testing.fixtures import TEST_KEY_ENCRYPTION_KEY
 from portal.units.models import PilotUnit
 from portal.workers.facts import evaluate
 from portal.workers.models import Worker
@@ -60,7 +61,7 @@ def fresh_app(tmp_path):
     return create_app({"TESTING": True, "SECRET_KEY": "k" * 48,
                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
                        "SIGNING_KEY_DIR": str(tmp_path / "keys"), "PASS_CACHE_DIR": str(tmp_path / "cache"),
-                       "JOB_OUTPUT_DIR": str(tmp_path / "jobs"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
 
 
 def test_demo_seeds_every_unit_state_and_role_and_prints_working_logins(fresh_app):
@@ -101,6 +102,7 @@ def test_demo_twice_adds_nothing_and_resets_passwords(fresh_app):
 
 def test_demo_refuses_production(tmp_path):
     app = create_app({"PORTAL_ENV": "production", "SECRET_KEY": "k" * 48,
+                      "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

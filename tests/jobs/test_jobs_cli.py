@@ -1,75 +1,47 @@
-"""``portal jobs worker|sweep|purge`` from the command line."""
+"""``portal jobs purge`` deletes what it says it deletes: the files, from the shared storage."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
+from sqlalchemy import func, select
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.services import register_handler
+from portal.storage import blob_store
+from portal.storage.models import Blob, BlobChunk
 
 
-def _square(ctx, *, number: int):
-    ctx.progress(1, 1)
-    return {"square": number * number}
-
-
-@pytest.fixture(autouse=True)
-def _job_handlers(app):
-    """Register this module's job handlers on the app under test."""
-    register_handler(app, "test_jobs_cli.square", _square)
-
-
-def _add(app, **values) -> int:
+def _finished_job_with_file(app, days_ago: float) -> tuple[int, str]:
     with app.app_context():
-        job = Job(kind="test_jobs_cli.square", params={"number": values.pop("number", 3)}, **values)
+        job = Job(kind="print_sheet", params={}, status=JobStatus.DONE.value,
+                  finished_at=utcnow() - timedelta(days=days_ago))
         db.session.add(job)
         db.session.commit()
-        return job.id
+        key = f"jobs/{job.id}/lease/the-xanh.pdf"
+        job.output_key, job.output_name = key, "the-xanh.pdf"
+        db.session.commit()
+        job_id = job.id
+    blob_store(app).put(key, b"%PDF " * 1000, content_type="application/pdf")
+    return job_id, key
 
 
-def test_worker_without_redis_runs_the_waiting_jobs_and_stops_in_burst_mode(app, runner):
-    app.config["REDIS_URL"] = None
-    ids = [_add(app, number=n, status=JobStatus.QUEUED.value) for n in (2, 3)]
-    stale = utcnow() - timedelta(hours=1)
-    abandoned = _add(app, number=4, status=JobStatus.RUNNING.value, attempts=1, lease="gone", heartbeat_at=stale)
-    result = runner.invoke(args=["jobs", "worker", "--burst"])
-    assert result.exit_code == 0, result.output
-    assert "3 jobs run." in result.output
-    with app.app_context():
-        assert [db.session.get(Job, job_id).result for job_id in [*ids, abandoned]] == [
-            {"square": 4}, {"square": 9}, {"square": 16}]
-
-
-def test_sweep_queues_abandoned_jobs_again(app, runner):
-    app.config["REDIS_URL"] = None
-    stale = utcnow() - timedelta(hours=1)
-    job_id = _add(app, status=JobStatus.RUNNING.value, attempts=1, lease="gone", heartbeat_at=stale)
-    result = runner.invoke(args=["jobs", "sweep"])
-    assert result.exit_code == 0 and "1 jobs waiting." in result.output
-    with app.app_context():
-        job = db.session.get(Job, job_id)
-        assert job.status == "queued" and job.lease is None
-
-
-def test_purge_deletes_old_outputs_only(app, runner, tmp_path):
-    from pathlib import Path
-
-    root = Path(app.config["JOB_OUTPUT_DIR"])
-    old = _add(app, status=JobStatus.DONE.value, finished_at=utcnow() - timedelta(days=8))
-    new = _add(app, status=JobStatus.DONE.value, finished_at=utcnow() - timedelta(days=1))
-    for job_id in (old, new):
-        path = root / str(job_id) / "lease" / "sheet.pdf"
-        path.parent.mkdir(parents=True)
-        path.write_bytes(b"%PDF")
-        with app.app_context():
-            db.session.get(Job, job_id).output_path = f"{job_id}/lease/sheet.pdf"
-            db.session.commit()
+def test_purge_deletes_old_files_from_storage_and_counts_them(app, runner):
+    app.config["STORAGE_CHUNK_BYTES"] = 1024
+    old, old_key = _finished_job_with_file(app, 8)
+    new, new_key = _finished_job_with_file(app, 1)
+    gone, gone_key = _finished_job_with_file(app, 9)
+    assert blob_store(app).delete(gone_key)  # already gone from storage: not counted as deleted
     result = runner.invoke(args=["jobs", "purge", "--days", "7"])
-    assert result.exit_code == 0 and "Deleted the files of 1 jobs." in result.output
-    assert not (root / str(old)).exists() and (root / str(new) / "lease" / "sheet.pdf").exists()
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Deleted 1 files of jobs finished more than 7 days ago."
+    store = blob_store(app)
+    assert not store.exists(old_key) and store.exists(new_key)
     with app.app_context():
-        assert db.session.get(Job, old).output_path is None
-        assert db.session.get(Job, new).output_path == f"{new}/lease/sheet.pdf"
+        assert db.session.get(Job, old).output_key is None and db.session.get(Job, gone).output_key is None
+        assert db.session.get(Job, new).output_key == new_key
+        assert db.session.scalar(select(func.count()).select_from(Blob)) == 1
+        # Only the kept file's chunks remain (5,000 bytes in 1 KiB chunks).
+        assert db.session.scalar(select(func.count()).select_from(BlobChunk)) == 5
+    again = runner.invoke(args=["jobs", "purge", "--days", "7"])
+    assert again.output.strip() == "Deleted 0 files of jobs finished more than 7 days ago."

@@ -1,7 +1,6 @@
-"""The card's PDF: rendered once per content and cached, dropped on change; print sheets as a job."""
+"""The card's PDF: rendered once per content and cached, dropped on change (print sheets: tests/printing)."""
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +12,6 @@ from portal.passes import services
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
                                    reason="poppler-utils are not installed")
-needs_zbar = pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbar-tools are not installed")
 
 
 def _pdftotext(data: bytes, tmp_path: Path) -> str:
@@ -107,61 +105,3 @@ def test_anonymous_cannot_download(client, world, helpers):
     pass_id = helpers.issue(world.worker_a, world.hr_a)
     response = client.get(f"/passes/{pass_id}.pdf")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@needs_poppler
-@needs_zbar
-def test_print_sheet_job_end_to_end_with_scannable_qr_codes(client, auth, app, world, helpers, tmp_path):
-    from portal.tokens.codec import decode_token
-    from portal.tokens.keys import current_keyring
-
-    others = [helpers.add_worker(world.enterprise_a, f"07909240{n:04d}", name)
-              for n, name in enumerate(["Trương Thị Ánh", "Lý Văn Đạt", "Huỳnh Ngọc Ẩn", "Quách Thị Ổn"])]
-    serials = set()
-    for worker_id in [world.worker_a, *others]:
-        helpers.issue(worker_id, world.hr_a)
-        serials.add(helpers.pass_of(worker_id).serial)
-    auth.login(world.hr_a)
-    page = client.get("/passes").get_data(as_text=True)
-    assert "In tờ thẻ của tất cả thẻ còn hiệu lực (5)" in page
-    response = client.submit("/passes/print-sheet")
-    job_url = response.headers["Location"]
-    assert re.fullmatch(r"/jobs/\d+", job_url)
-    status = client.get(job_url, headers={"Accept": "application/json"}).get_json()
-    assert status["status"] == "done" and status["percent"] == 100 and status["result"] == {"count": 5}
-    assert (status["done"], status["total"]) == (10, 10)
-    assert "Đã sẵn sàng 5 thẻ xanh để in." in status["text"]
-    sheet = client.get(status["download_url"])
-    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
-    pdf = tmp_path / "sheet.pdf"
-    pdf.write_bytes(sheet.data)
-    sheet.close()
-    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
-    for name in ("Nguyễn Văn An", "Trương Thị Ánh", "Lý Văn Đạt", "Huỳnh Ngọc Ẩn", "Quách Thị Ổn"):
-        assert name in text
-    subprocess.run(["pdftoppm", "-r", "200", "-png", str(pdf), str(tmp_path / "page")], check=True)
-    pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) == 2  # four cards to an A4 page
-    scanned = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", *map(str, pages)],
-                             capture_output=True, text=True).stdout.split()
-    assert len(scanned) == 5
-    with app.app_context():
-        keys = current_keyring().verifying_keys()
-        decoded = {decode_token(url.rsplit("/v/", 1)[1], keys).serial for url in scanned}
-    assert decoded == serials
-    # The sheet is the HR user's alone.
-    auth.logout()
-    auth.login(world.hr_b)
-    assert client.get(status["download_url"]).status_code == 404
-
-
-def test_print_sheet_without_active_cards_says_so(client, auth, world):
-    auth.login(world.hr_a)
-    page = client.submit("/passes/print-sheet", follow_redirects=True).get_data(as_text=True)
-    assert "Không có thẻ xanh nào còn hiệu lực để in." in page
-
-
-@pytest.mark.parametrize("who", ["official_x", "admin"])
-def test_print_sheets_are_for_hr(client, auth, world, who):
-    auth.login(getattr(world, who))
-    assert client.submit("/passes/print-sheet").status_code == 403

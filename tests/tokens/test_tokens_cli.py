@@ -8,7 +8,7 @@ import pytest
 
 from portal.plugins.types import CommuteWindow
 from portal.tokens.codec import TokenPayload, sign_payload
-from portal.tokens.keys import KeyRing
+from portal.tokens.keys import current_keyring
 
 PAYLOAD = TokenPayload(serial="Q7-7K2M9XQ4TB", version=2, unit="Q7", valid_from=date(2021, 9, 20),
                        valid_until=date(2022, 3, 19), name="NGUYEN V. AN",
@@ -18,7 +18,8 @@ IN_WINDOW = "2021-10-01T07:00:00+07:00"
 
 @pytest.fixture
 def ring(app):
-    return KeyRing(app.config["SIGNING_KEY_DIR"])
+    with app.app_context():
+        yield current_keyring()
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_verify_with_the_published_keys_prints_the_payload_and_exits_0(runner, t
     assert "outcome: valid" in result.output
 
 
-def test_verify_accepts_the_whole_url_and_uses_the_instance_keys_by_default(runner, token):
+def test_verify_accepts_the_whole_url_and_uses_the_database_keys_by_default(runner, token):
     result = runner.invoke(args=["verify", f"https://thexanh.example.vn/v/{token}", "--at", IN_WINDOW])
     assert result.exit_code == 0, result.output
 
@@ -96,3 +97,38 @@ def test_keys_rotate_list_retire(runner, ring, token, keys_file):
     exported = json.loads(runner.invoke(args=["keys", "export"]).output)
     assert {item["kid"]: item["status"] for item in exported["keys"]}[first] == "retired"
     assert runner.invoke(args=["keys", "retire", "zzzz"]).exit_code != 0
+
+
+def test_keys_create_makes_the_first_key_once_and_then_refuses(runner, app):
+    assert "No key yet" in runner.invoke(args=["keys", "list"]).output
+    first = runner.invoke(args=["keys", "create"])
+    assert first.exit_code == 0, first.output
+    assert "Created signing key" in first.output and "(active)" in first.output
+    with app.app_context():
+        kid = current_keyring().active().kid
+    again = runner.invoke(args=["keys", "create"])
+    assert again.exit_code == 1
+    assert "already has 1 key(s)" in again.output and kid in again.output and "keys rotate" in again.output
+    listing = runner.invoke(args=["keys", "list"]).output
+    assert len(listing.splitlines()) == 1 and f"{kid}  active" in listing and "sealed with KEK" in listing
+
+
+def test_keys_rotate_on_an_empty_ring_says_to_create(runner):
+    result = runner.invoke(args=["keys", "rotate"])
+    assert result.exit_code == 1 and "portal keys create" in result.output
+
+
+def test_the_commands_never_print_a_private_key(runner, app):
+    from cryptography.hazmat.primitives import serialization
+
+    outputs = [runner.invoke(args=["keys", "create"]).output, runner.invoke(args=["keys", "rotate"]).output]
+    with app.app_context():
+        _kid, private = current_keyring().signing_key()
+    outputs += [runner.invoke(args=["keys", command]).output for command in ("list", "export")]
+    raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                serialization.NoEncryption())
+    import base64
+
+    for text in outputs:
+        for spelling in (raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()[:40]):
+            assert spelling not in text

@@ -1,0 +1,82 @@
+"""Print sheets as a background job: which passes are printed, and the sheet with progress counted in cards.
+
+:func:`print_sheet_job` prints the enterprise's active, unexpired passes, or only those of
+``pass_ids`` (a reprint of the changed or chosen cards reuses it). It reads the passes, ends its
+transaction, then builds each card (signing its token) as the sheet sets it, so progress moves
+card by card from the first second: its total is the number of cards.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from portal.clock import local_today, start_of_local_day
+from portal.jobs.services import Outcome
+from portal.passes.models import Pass, PassStatus
+from portal.plugins import current_registry
+from portal.printing.card import build_card
+from portal.printing.render import render_print_sheet, sheet_pages
+from portal.workers.models import Worker
+
+#: Rows per IN (...) clause when a reprint names many passes.
+CHUNK = 1000
+
+
+def _printable(enterprise_id: int, today: date | None):
+    return (Pass.enterprise_id == enterprise_id, Pass.status == PassStatus.ACTIVE.value,
+            Pass.valid_until > start_of_local_day(today or local_today()))
+
+
+def printable_count(session, enterprise_id: int, today: date | None = None) -> int:
+    """Count the enterprise's active, unexpired passes."""
+    return session.scalar(select(func.count()).select_from(Pass).where(*_printable(enterprise_id, today)))
+
+
+def printable_passes(session, enterprise_id: int, today: date | None = None, *,
+                     pass_ids: Collection[int] | None = None) -> list[Pass]:
+    """Return the enterprise's active, unexpired passes in name order, with what the card prints.
+
+    With ``pass_ids``, only those of them (ids of other enterprises' or inactive passes are ignored).
+    """
+    statement = (select(Pass).join(Pass.worker).where(*_printable(enterprise_id, today))
+                 .options(joinedload(Pass.worker), joinedload(Pass.enterprise), joinedload(Pass.unit))
+                 .order_by(Worker.name_key, Worker.id))
+    if pass_ids is None:
+        return session.scalars(statement).unique().all()
+    ids = sorted(set(pass_ids))
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        for pass_ in session.scalars(statement.where(Pass.id.in_(ids[start:start + CHUNK]))).unique():
+            found[pass_.id] = pass_
+    return sorted(found.values(), key=lambda pass_: (pass_.worker.name_key, pass_.worker.id))
+
+
+def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str = "vi",
+                    pass_ids: list[int] | None = None):
+    """Print the enterprise's active passes (or those of ``pass_ids``): an index, then four cards to an A4 page."""
+    session = ctx.session
+    passes = printable_passes(session, enterprise_id, pass_ids=pass_ids)
+    tax_code = passes[0].enterprise.tax_code if passes else str(enterprise_id)
+    session.expunge_all()  # keep what was loaded, then end the transaction before the long part
+    session.rollback()
+    total = len(passes)
+    if not total:
+        ctx.progress(0, 0, _l("There is no active green card to print."))
+        return {"count": 0, "pages": 0, "index_pages": 0}
+    ctx.progress(0, total, _l("Setting the cards"))
+    registry = current_registry()
+    cards = (build_card(pass_, registry, base_url=base_url, locale=card_locale) for pass_ in passes)
+    data = render_print_sheet(cards, total=total, locale=card_locale,
+                              progress=lambda done, _total: ctx.progress(done, total, _l("Setting the cards")))
+    ctx.save_output(f"the-xanh-{tax_code}-{local_today():%Y%m%d}.pdf", data, content_type="application/pdf")
+    index_pages, card_pages = sheet_pages(total)
+    ready = _l(
+        "%(count)s green cards on %(pages)s A4 pages, after %(index)s pages of list to sign. Next: download "
+        "the sheet, print it, cut along the marks and have each holder sign the list.",
+        count=total, pages=card_pages, index=index_pages)
+    ctx.progress(total, total, ready)
+    return Outcome({"count": total, "pages": card_pages + index_pages, "index_pages": index_pages}, summary=ready)
