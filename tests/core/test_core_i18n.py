@@ -41,3 +41,22 @@ def test_compiled_catalogs_exist_for_every_catalog():
         if ".venv" in po.parts:
             continue
         assert po.with_suffix(".mo").exists(), f"{po} was not compiled (run scripts/i18n.py compile)"
+
+
+VIETNAMESE_LETTERS = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+    "áàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"
+)
+
+
+def test_every_vendored_font_has_every_vietnamese_letter():
+    """A letter missing from the web or print font is drawn in another typeface, mid-word."""
+    from fontTools.ttLib import TTFont
+
+    letters = set(VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper())
+    fonts = sorted((Path(PROJECT_ROOT) / "static" / "fonts").glob("NotoSans-*.*"))
+    assert {font.suffix for font in fonts} == {".ttf", ".woff2"}
+    for font in fonts:
+        cmap = TTFont(font).getBestCmap()
+        missing = sorted(letter for letter in letters if ord(letter) not in cmap)
+        assert not missing, f"{font.name} lacks {''.join(missing)}"
