@@ -4,7 +4,7 @@ Users gain a confirmed-at time (existing accounts count as confirmed), a mail la
 encrypted TOTP secret and its last used step; recovery codes (keyed hashes) and the mail outbox.
 
 Revision ID: 81f7988d3ff6
-Revises: 1e82c7cea759
+Revises: 2e9fcf898002
 Create Date: 2026-12-05 07:17:13.706541
 
 """
@@ -16,7 +16,7 @@ import portal.db
 
 # revision identifiers, used by Alembic.
 revision = '81f7988d3ff6'
-down_revision = '1e82c7cea759'
+down_revision = '2e9fcf898002'
 branch_labels = None
 depends_on = None
 
