@@ -97,18 +97,8 @@ RECORD_ISSUE_LABELS = {
     "missing_data": _l("Other missing data"),
 }
 
-# ---------------------------------------------------------------------------
-# Checkpoint scans
-# ---------------------------------------------------------------------------
-
-SCAN_OUTCOME_LABELS = {
-    "valid": _l("Valid"),
-    "outside_window": _l("Outside travel hours"),
-    "expired": _l("Expired"),
-    "revoked": _l("Revoked"),
-    "superseded": _l("Old version"),
-    "invalid": _l("Invalid"),
-}
+# Checkpoint scan outcomes (their words, labels, instructions and colours) are defined once, where
+# the checkpoint answers: portal/verify/outcomes.py.
 
 # ---------------------------------------------------------------------------
 # Worker-list imports

@@ -25,6 +25,7 @@ from portal.i18n import localized
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis
 from portal.text import fold
+from portal.verify import outcomes as verify_outcomes
 from portal.vocabulary import (
     BASIS_LABELS,
     ELIGIBLE_BASES,
@@ -33,19 +34,19 @@ from portal.vocabulary import (
     PASS_FLOW_LABELS,
     PASS_STATE_LABELS,
 )
-from portal.vocabulary import SCAN_OUTCOME_LABELS as OUTCOME_LABELS
 
 #: The order in which the dashboard and the report list statuses, card states, flows and scan outcomes.
 ENTERPRISE_STATUSES = ("approved", "pending", "suspended", "rejected")
 PASS_STATES = ("valid", "upcoming", "expired", "revoked")
 PASS_FLOWS = tuple(PASS_FLOW_LABELS)
-OUTCOMES = tuple(OUTCOME_LABELS)
+#: Scan outcomes and their names: the one definition is portal/verify/outcomes.py.
+OUTCOMES = verify_outcomes.OUTCOME_CODES
+OUTCOME_LABELS = {item.code: item.label for item in verify_outcomes.OUTCOMES}
 
 DEFAULT_PERIOD_DAYS = 14
 MAX_PERIOD_DAYS = 366
 
-OUTCOME_COLOURS = {"valid": "#0b7a3e", "outside_window": "#c98a00", "expired": "#7b8794", "revoked": "#b3261e",
-                   "superseded": "#1d4f91", "invalid": "#6a1b9a"}
+OUTCOME_COLOURS = {item.code: item.chart_colour for item in verify_outcomes.OUTCOMES}
 ELIGIBLE_COLOUR = "#0b7a3e"
 BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#e8710a",
                  Basis.WAITING_PERIOD: "#c98a00", Basis.RECOVERY_EXPIRED: "#8d6e63", Basis.TEST_REQUIRED: "#1d4f91",

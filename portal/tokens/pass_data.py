@@ -33,10 +33,13 @@ def valid_days(pass_) -> tuple[date, date]:
 def timing(valid_from: datetime, valid_until: datetime, windows, now: datetime) -> str:
     """Say whether ``now`` is inside the validity (``valid_until`` exclusive) and one of the daily windows.
 
-    Return "valid", "outside_window" or "expired". Windows are compared in HCMC local time to the
-    second, both ends included. The checkpoint and the offline ``portal verify`` both judge by this.
+    Return "valid", "outside_window", "not_yet_valid" or "expired". Windows are compared in HCMC
+    local time to the second, both ends included. The checkpoint and the offline ``portal verify``
+    both judge by this.
     """
-    if not valid_from <= now < valid_until:
+    if now < valid_from:
+        return "not_yet_valid"
+    if now >= valid_until:
         return "expired"
     moment = local(now).time()
     if any(window.contains(moment) for window in windows):

@@ -42,7 +42,7 @@ def _token_outcome(app, token: str) -> str:
 
     at_seven = datetime.combine(local_today(), time(7, 0), tzinfo=HCMC)
     with app.app_context():
-        result = verify(db.session, app.extensions["portal.plugins"].registry, token, now=at_seven, record=False)
+        result = verify(db.session, token, now=at_seven)
         return result.outcome.value
 
 

@@ -25,7 +25,7 @@ def token(app, world):
 
 
 def verdict(response) -> str:
-    return re.search(r'class="verdict verdict-(\w+)"', response.get_data(as_text=True)).group(1)
+    return re.search(r'data-outcome="(\w+)"', response.get_data(as_text=True)).group(1)
 
 
 def test_the_page_is_vietnamese_by_default_with_status_word_icon_and_local_time(client, token):
