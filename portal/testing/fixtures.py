@@ -90,7 +90,14 @@ def _empty_tables(engine) -> None:
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # TRUNCATE gives every table a new file (a disk sync each): on the handful of rows a test
+            # leaves, finding the non-empty tables and deleting their rows costs far less.
+            probe = " UNION ALL ".join(f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM {table})" for table in tables)
+            used = set(connection.execute(text(probe)).scalars())
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            for table in tables:
+                if table in used:
+                    connection.execute(text(f"DELETE FROM {table}"))
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
