@@ -46,8 +46,9 @@ def default_config(instance_path: str) -> dict:
         "VERIFY_RECORD_BATCH": 200,
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
-        "PASS_CACHE_DIR": str(instance / "pass-cache"),
         "PUBLIC_BASE_URL": None,
+        # Files every node reads (print sheets, cached card PDFs): "database" or "s3" (portal.storage).
+        "STORAGE_BACKEND": "database",
     }
 
 
@@ -67,7 +68,12 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
-    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "PUBLIC_BASE_URL"):
+    for key in ("SIGNING_KEY_DIR", "PUBLIC_BASE_URL"):
+        if environ.get(key):
+            config[key] = environ[key]
+    # The blob store (portal.storage) and, with STORAGE_BACKEND=s3, the object store's settings.
+    for key in ("STORAGE_BACKEND", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID",
+                "S3_SECRET_ACCESS_KEY", "S3_PREFIX"):
         if environ.get(key):
             config[key] = environ[key]
     # The signing keys' key-encryption key (see portal.tokens.keys) and how often the ring is re-read.

@@ -13,13 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
@@ -39,6 +35,7 @@ from portal.plugins.registry import fold
 from portal.plugins.types import Eligibility
 from portal.printing.card import build_card, pass_facts, workplace_address
 from portal.printing.render import card_fingerprint, render_pass_pdf
+from portal.storage.cache import PASS_PDFS
 from portal.tokens.pass_data import valid_days
 from portal.workers.facts import evaluate, worker_facts
 from portal.workers.models import Worker
@@ -406,11 +403,11 @@ def _when_committed(session, registry, pass_: Pass, event: str, **kwargs) -> Non
     """Once committed: drop the pass's cached PDFs (a first version has none) and tell the unit's plugin."""
     facts = pass_facts(pass_)
     unit_code, serial = pass_.unit.code, pass_.serial
-    cache_dir = cache_root(current_app) if pass_.version > 1 or pass_.is_revoked else None
+    app = current_app._get_current_object() if pass_.version > 1 or pass_.is_revoked else None
 
     def follow_up() -> None:
-        if cache_dir is not None:
-            invalidate_cached_pdfs(cache_dir, serial)
+        if app is not None:
+            invalidate_cached_pdfs(app, serial)
         registry.notify(unit_code, event, pass_=facts, **kwargs)
 
     after_commit(session, follow_up)
@@ -478,50 +475,38 @@ def on_enterprise_status_changed(enterprise, *, session, actor=None, before=None
 # The PDF, rendered once per content
 # ---------------------------------------------------------------------------
 
-def cache_root(app) -> Path:
-    return Path(app.config["PASS_CACHE_DIR"])
-
-
-def cache_path(app, pass_: Pass, *, fingerprint: str) -> Path:
-    """Return where the PDF of the card with ``fingerprint`` (``portal.printing.render.card_fingerprint``) is kept.
-
-    Each serial has a folder of its own, so dropping a card's PDFs costs the same however many
-    cards are cached.
-    """
-    return cache_root(app) / pass_.serial / f"v{pass_.version}-{fingerprint}.pdf"
-
-
 def pass_pdf(pass_: Pass, registry, *, base_url: str, locale: str = "vi") -> bytes:
-    """Return the PDF of an active pass, rendering it only when this exact card has no cached copy."""
+    """Return the PDF of an active pass, rendering it only when this exact card has no cached copy.
+
+    The copy is kept in the blob store every node reads (``portal.storage.cache.PASS_PDFS``, one
+    group per serial), so a revocation or a new version drops it on every node at once.
+    """
     if pass_.is_revoked:
         raise PassError(_l("This green card was revoked and can no longer be downloaded."))
-    app = current_app._get_current_object()
     card = build_card(pass_, registry, base_url=base_url, locale=locale)
-    path = cache_path(app, pass_, fingerprint=card_fingerprint(card))
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    data = render_pass_pdf(card)
-    _write_atomically(path, data)
-    return data
+    return PASS_PDFS.get_or_make(
+        current_app._get_current_object(), pass_.serial, f"v{pass_.version}-{card_fingerprint(card)}.pdf",
+        lambda: render_pass_pdf(card), still_current=_unchanged_check(pass_))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _unchanged_check(pass_: Pass):
+    """Return a check, on a connection of its own, that the pass is still active and as it was read."""
+    from portal.extensions import db
+
+    pass_id, version, digest = pass_.id, pass_.version, pass_.content_digest
+
+    def unchanged() -> bool:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            row = connection.execute(select(Pass.status, Pass.version, Pass.content_digest)
+                                     .where(Pass.id == pass_id)).one_or_none()
+        return row is not None and tuple(row) == (PassStatus.ACTIVE.value, version, digest)
+
+    return unchanged
 
 
-def invalidate_cached_pdfs(cache_dir: Path, serial: str) -> None:
-    """Delete every cached PDF of ``serial`` (all versions and languages)."""
-    shutil.rmtree(cache_dir / serial, ignore_errors=True)
+def invalidate_cached_pdfs(app, serial: str) -> int:
+    """Delete every cached PDF of ``serial`` (all versions and languages) on every node; return how many."""
+    return PASS_PDFS.drop(app, serial)
 
 
 def pdf_filename(pass_: Pass) -> str:

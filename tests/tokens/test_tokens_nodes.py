@@ -32,7 +32,7 @@ STRONG_SECRET = "production-secret-" + "k3Y" * 12
 
 def node_config(base: dict, instance, **overrides) -> dict:
     return {**base, "PORTAL_KEY_ENCRYPTION_KEY": KEK, "KEYRING_REFRESH_SECONDS": 0,
-            "SIGNING_KEY_DIR": str(instance / "keys"), "PASS_CACHE_DIR": str(instance / "pass-cache"),
+            "SIGNING_KEY_DIR": str(instance / "keys"),
             "JOB_OUTPUT_DIR": str(instance / "jobs"), "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
             **overrides}
 
