@@ -38,8 +38,11 @@ class S3BlobStore(BlobStore):
 
     @classmethod
     def from_config(cls, config) -> S3BlobStore:
-        import boto3
-        from botocore.config import Config
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError:
+            raise RuntimeError("STORAGE_BACKEND=s3 needs boto3: pip install -e '.[s3]'") from None
 
         missing = missing_settings(config)
         if missing:

@@ -290,3 +290,24 @@ def test_purge_cache_deletes_every_cached_file_and_nothing_else(app, any_store):
     assert result.exit_code == 0, result.output
     assert "Deleted 3 cached files" in result.output
     assert [info.key for info in any_store.list()] == ["jobs/1/l/sheet.pdf"]
+
+
+def test_jobs_purge_deletes_old_print_sheets_from_either_backend(app, any_store):
+    from datetime import timedelta
+
+    from portal.clock import utcnow
+    from portal.jobs.models import Job, JobStatus
+
+    keys = {}
+    with app.app_context():
+        for days in (9, 1):
+            job = Job(kind="print_sheet", params={}, status=JobStatus.DONE.value,
+                      finished_at=utcnow() - timedelta(days=days), output_key=f"jobs/d{days}/l/the-xanh.pdf")
+            db.session.add(job)
+            keys[days] = job.output_key
+        db.session.commit()
+    for key in keys.values():
+        any_store.put(key, b"%PDF sheet", content_type="application/pdf")
+    result = app.test_cli_runner().invoke(args=["jobs", "purge", "--days", "7"])
+    assert result.output.strip() == "Deleted 1 files of jobs finished more than 7 days ago."
+    assert [info.key for info in any_store.list("jobs/")] == [keys[1]]
