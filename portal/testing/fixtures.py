@@ -145,6 +145,23 @@ def s3_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def postgres_cluster():
+    """A PostgreSQL server of the test's own (``initdb`` on a free port), which it may kill and restart."""
+    from portal.testing.postgres import PostgresCluster, postgres_binaries
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL's initdb is not installed (apt-get install postgresql)")
+    cluster = PostgresCluster(binaries)
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
 class PortalClient(FlaskClient):
     """A test client that can post forms the way a browser does, CSRF token included."""
 
