@@ -106,10 +106,52 @@ def finalise(config: dict, instance_path: str) -> None:
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
     _check_signing_keys(config, production)
+    problems = check_shared(config, production=production)
+    if problems:
+        raise ConfigError("Refusing to start: " + "; ".join(problems) + ".")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_pre_ping", True)
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+#: What every node and job worker must share, and why (README, "Production"). SECRET_KEY and the
+#: key-encryption key are checked above; :func:`check_shared` checks the rest.
+SHARED_SETTINGS = (
+    ("DATABASE_URL", "a database server every node reaches (PostgreSQL): the data, the signing keys and, by "
+                     "default, the files"),
+    ("REDIS_URL", "rate limits counted once for all nodes, and the job queue every `portal jobs worker` reads"),
+    ("PUBLIC_BASE_URL", "the address printed into every QR code, the same whichever node or Host header a "
+                        "request came through"),
+    ("STORAGE_BACKEND", "files every node reads (print sheets, cached card PDFs): database or s3"),
+    ("SECRET_KEY", "sessions and CSRF tokens any node accepts"),
+    ("PORTAL_KEY_ENCRYPTION_KEY", "opens the signing keys in the database"),
+)
+
+
+def check_shared(config: dict, *, production: bool) -> list[str]:
+    """Return what stops the nodes from sharing what they must (empty when nothing does).
+
+    In any environment: a known blob-store backend with its settings. In production on a database
+    server (several nodes and workers may run): Redis, a public base URL. Production on SQLite is
+    one machine by nature (the file is on its disk) and is left alone.
+    """
+    problems = []
+    backend = config.get("STORAGE_BACKEND") or "database"
+    if backend not in ("database", "s3"):
+        problems.append(f"STORAGE_BACKEND is {backend!r}; it must be 'database' or 's3'")
+    elif backend == "s3" and not config.get("S3_BUCKET"):
+        problems.append("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)")
+    if not production or config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return problems
+    if not config.get("REDIS_URL"):
+        problems.append("production on a database server needs REDIS_URL: without it every node counts rate limits "
+                        "on its own and queues jobs in its own instance folder, where no worker sees them")
+    public = config.get("PUBLIC_BASE_URL") or ""
+    if not public.startswith("https://"):
+        problems.append("production on a database server needs PUBLIC_BASE_URL (https://…): QR codes must carry "
+                        "the same address whichever node printed them")
+    return problems
 
 
 def _check_signing_keys(config: dict, production: bool) -> None:

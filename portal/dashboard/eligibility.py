@@ -77,7 +77,7 @@ def _count_active(session: Session, scope: RefreshScope) -> int:
     if scope.worker_ids is not None:
         return len(set(scope.worker_ids))
     query = (select(func.count()).select_from(Worker).join(Enterprise, Enterprise.id == Worker.enterprise_id)
-             .where(Worker.active.is_(True)))
+             .where(Worker.active.is_(True), Worker.erased_at.is_(None)))
     if scope.unit_id is not None:
         query = query.where(Enterprise.unit_id == scope.unit_id)
     return session.scalar(query)
@@ -92,7 +92,8 @@ def _active_worker_batches(session: Session, scope: RefreshScope, batch_size: in
                enterprises.c.business_type.label("_business_type"), units.c.code.label("_unit_code"))
         .join(enterprises, enterprises.c.id == workers.c.enterprise_id)
         .join(units, units.c.id == enterprises.c.unit_id)
-        .where(workers.c.active.is_(True))
+        # An erased worker's row is final: the data the rules would need is gone (portal.privacy).
+        .where(workers.c.active.is_(True), workers.c.erased_at.is_(None))
         .order_by(workers.c.id)
     )
     if scope.unit_id is not None:
@@ -212,12 +213,13 @@ def stale_worker_ids(session: Session, today: date, limit: int, *, unit_id: int 
     Returns None when there are more than ``limit`` (a job's work, not a page view's).
     """
     snapshot = EligibilitySnapshot
-    old = select(snapshot.worker_id).where(snapshot.evaluated_on < today)
+    old = (select(snapshot.worker_id).join(Worker, Worker.id == snapshot.worker_id)
+           .where(snapshot.evaluated_on < today, Worker.erased_at.is_(None)))
     missing = (
         select(Worker.id)
         .join(Enterprise, Enterprise.id == Worker.enterprise_id)
         .outerjoin(snapshot, snapshot.worker_id == Worker.id)
-        .where(Worker.active.is_(True), snapshot.worker_id.is_(None))
+        .where(Worker.active.is_(True), Worker.erased_at.is_(None), snapshot.worker_id.is_(None))
     )
     if unit_id is not None:
         old, missing = old.where(snapshot.unit_id == unit_id), missing.where(Enterprise.unit_id == unit_id)

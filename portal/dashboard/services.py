@@ -319,8 +319,10 @@ def unit_counts(session: Session, unit_id: int, today: date) -> tuple[int, int, 
 
 def _stale_rows(session: Session, unit_id: int, today: date) -> int:
     snapshot = EligibilitySnapshot
+    # An erased worker's row is final (portal.privacy): old, but never stale.
+    erased = select(Worker.id).where(Worker.id == snapshot.worker_id, Worker.erased_at.is_not(None)).exists()
     return session.scalar(select(func.count()).select_from(snapshot)
-                          .where(snapshot.unit_id == unit_id, snapshot.evaluated_on < today))
+                          .where(snapshot.unit_id == unit_id, snapshot.evaluated_on < today, ~erased))
 
 
 def _figures_counts(session: Session, figures: Figures, unit_id: int) -> tuple[int, int, int]:

@@ -166,7 +166,8 @@ def test_the_published_keys_are_byte_identical_on_every_node(app, make_node, pas
 # ---------------------------------------------------------------------------
 
 def production(base: dict, **overrides) -> dict:
-    config = {**base, "PORTAL_ENV": "production", "SECRET_KEY": STRONG_SECRET, **overrides}
+    config = {**base, "PORTAL_ENV": "production", "SECRET_KEY": STRONG_SECRET,
+              "PUBLIC_BASE_URL": "https://thexanh.example.gov.vn", **overrides}
     return {key: value for key, value in config.items() if value is not None}
 
 
