@@ -71,8 +71,9 @@ class _Process:
 class Node(_Process):
     """gunicorn serving the portal on a loopback port, with an instance folder of its own."""
 
-    def __init__(self, name: str, root: Path, environment: dict[str, str], *, workers: int = 1, threads: int = 1):
-        self.name, self.port = name, free_port()
+    def __init__(self, name: str, root: Path, environment: dict[str, str], *, workers: int = 1, threads: int = 1,
+                 factory: str = "portal:create_app()"):
+        self.name, self.port, self.factory = name, free_port(), factory
         self.instance = root / name
         self.instance.mkdir(parents=True, exist_ok=True)
         self.log_path = root / f"{name}.log"
@@ -85,7 +86,7 @@ class Node(_Process):
 
     def start(self, timeout: float = 60) -> Node:
         self._spawn([str(BIN / "gunicorn"), "-w", str(self.workers), "--threads", str(self.threads), "-b",
-                     f"127.0.0.1:{self.port}", "--timeout", "120", "portal:create_app()"],
+                     f"127.0.0.1:{self.port}", "--timeout", "120", "--log-level", "warning", self.factory],
                     self.environment, self.instance)
         deadline = time.monotonic() + timeout
         while True:
