@@ -44,7 +44,7 @@ def _init_extensions(app: Flask) -> None:
     import portal.models  # noqa: F401  (every table in the metadata, for migrations and tests)
     from portal import db as dbmod
     from portal import errors, i18n, navigation, security
-    from portal.extensions import csrf, db, limiter, login_manager, migrate
+    from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
+    mail.init_app(app)
     i18n.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
@@ -92,7 +93,7 @@ def _init_translations(app: Flask) -> None:
 #: Feature packages whose ``views.bp`` blueprint the portal serves, in registration order.
 FEATURES = (
     "home", "auth", "enterprises", "workers", "imports", "api", "passes", "selfservice", "verify", "jobs",
-    "dashboard",
+    "dashboard", "scanner", "mail",
 )
 
 

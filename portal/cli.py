@@ -32,7 +32,7 @@ def register(app) -> None:
 
     from portal import FEATURES
 
-    for command in (users, units, demo):
+    for command in (units, demo):
         app.cli.add_command(command)
     for feature in (*FEATURES, *COMMAND_FEATURES):
         if importlib.util.find_spec(f"portal.{feature}.cli") is not None:
@@ -75,51 +75,6 @@ def units_sync() -> None:
     rows = sync_units(db.session, registry)
     db.session.commit()
     click.echo(f"{len(rows)} units in the database.")
-
-
-@click.group()
-def users() -> None:
-    """User accounts."""
-
-
-@users.command("create")
-@click.option("--role", type=click.Choice(["hr", "official", "admin"]), required=True)
-@click.option("--email", required=True)
-@click.option("--name", "full_name", required=True, help="Full name, with diacritics.")
-@click.option("--unit", "unit_code", help="Unit code (officials), e.g. district7.")
-@click.option("--tax-code", help="Enterprise tax code (HR staff).")
-@click.password_option(help="At least 10 characters; asked for when not given.")
-@with_appcontext
-def users_create(role, email, full_name, unit_code, tax_code, password) -> None:
-    """Create a user of any role."""
-    from sqlalchemy import select
-
-    from portal.auth.services import AccountError, create_user
-    from portal.enterprises.models import Enterprise
-    from portal.extensions import db
-    from portal.units.services import unit_row
-
-    unit = enterprise = None
-    if role == "official":
-        if not unit_code:
-            raise click.UsageError("--unit is required for an official")
-        try:
-            unit = unit_row(db.session, current_app.extensions["portal.plugins"].registry, unit_code)
-        except KeyError:
-            raise click.UsageError(f"no installed plugin brings unit {unit_code!r} (see 'portal units list')") from None
-    if role == "hr":
-        if not tax_code:
-            raise click.UsageError("--tax-code is required for HR staff")
-        enterprise = db.session.scalar(select(Enterprise).where(Enterprise.tax_code == tax_code))
-        if enterprise is None:
-            raise click.UsageError(f"no enterprise with tax code {tax_code!r}")
-    try:
-        user = create_user(db.session, email=email, password=password, full_name=full_name, role=role,
-                           unit=unit, enterprise=enterprise)
-    except AccountError as error:
-        raise click.UsageError(str(error)) from None
-    db.session.commit()
-    click.echo(f"Created {user.role} {user.email}.")
 
 
 @click.command()

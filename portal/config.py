@@ -49,6 +49,20 @@ def default_config(instance_path: str) -> dict:
         "PUBLIC_BASE_URL": None,
         # Files every node reads (print sheets, cached card PDFs): "database" or "s3" (portal.storage).
         "STORAGE_BACKEND": "database",
+        # Mail (Flask-Mailman): without MAIL_SERVER mails stay in the outbox table for the admin.
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_TIMEOUT": 30,
+        "MAIL_DEFAULT_SENDER": "HCMC green card <no-reply@localhost>",
+        # Accounts: how long mailed links work (seconds); two-factor sign-in (None: in production).
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "EMAIL_CONFIRM_MAX_AGE": 3 * 24 * 3600,
+        "TWO_FACTOR_REQUIRED": None,
     }
 
 
@@ -80,6 +94,30 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
     for key in ("PORTAL_KEY_ENCRYPTION_KEY", "PORTAL_KEY_ENCRYPTION_KEY_FILE", "KEYRING_REFRESH_SECONDS"):
         if environ.get(key):
             config[key] = environ[key]
+    config.update(_mail_and_account_settings(environ))
+    return config
+
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def _mail_and_account_settings(environ) -> dict:
+    """Read MAIL_* (Flask-Mailman's names), the links' lifetimes and TWO_FACTOR_REQUIRED."""
+    config: dict = {}
+    for key in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+        if environ.get(key):
+            config[key] = environ[key]
+    for key in ("MAIL_PORT", "PASSWORD_RESET_MAX_AGE", "EMAIL_CONFIRM_MAX_AGE"):
+        if environ.get(key):
+            try:
+                config[key] = int(environ[key])
+            except ValueError:
+                raise ConfigError(f"{key} must be a whole number, not {environ[key]!r}") from None
+    if environ.get("MAIL_TIMEOUT"):
+        config["MAIL_TIMEOUT"] = float(environ["MAIL_TIMEOUT"])
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "TWO_FACTOR_REQUIRED"):
+        if environ.get(key):
+            config[key] = environ[key].strip().lower() in _TRUE
     return config
 
 

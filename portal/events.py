@@ -16,3 +16,7 @@ workers_changed = _signals.signal("workers-changed")
 
 #: sender: the Enterprise; kwargs: session, actor, worker_ids (list[int]) deactivated, reason (str)
 workers_deactivated = _signals.signal("workers-deactivated")
+
+#: sender: the enterprise id; kwargs: session (the job's), job_id, user_id (who asked), count (cards),
+#: base_url. Sent by the print-sheet job once its file is written; the job commits after it.
+print_sheet_ready = _signals.signal("print-sheet-ready")

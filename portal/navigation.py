@@ -28,6 +28,7 @@ NAV_ITEMS = (
     _item("dashboard.index", _l("Pilot dashboard"), "official", "admin"),
     _item("dashboard.report", _l("Evaluation report"), "official", "admin"),
     _item("dashboard.data_quality", _l("Data quality"), "hr", "official", "admin"),
+    _item("mail.outbox", _l("Outbox"), "admin"),
 )
 
 #: Where each role lands after signing in (the first that the running app has).

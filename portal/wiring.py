@@ -24,6 +24,7 @@ def wire(app: Flask) -> None:
 
 def _connect_receivers() -> None:
     from portal.dashboard import services as dashboard
+    from portal.mail import notices
     from portal.passes import services as passes
 
     # A worker created or changed: their card gets a new version (or is revoked), their
@@ -35,11 +36,16 @@ def _connect_receivers() -> None:
     events.workers_deactivated.connect(dashboard.on_workers_deactivated)
     # An enterprise suspended or rejected: every card of it is revoked.
     events.enterprise_status_changed.connect(passes.on_enterprise_status_changed)
+    # An enterprise approved (or reinstated), rejected or suspended: its HR accounts get a mail.
+    events.enterprise_status_changed.connect(notices.on_enterprise_status_changed)
+    # A print sheet ready: whoever asked for it gets a mail with the link.
+    events.print_sheet_ready.connect(notices.on_print_sheet_ready)
 
 
 def _register_job_handlers(app: Flask) -> None:
     from portal.imports import services as imports
     from portal.jobs.services import register_handler
+    from portal.mail import services as mail
     from portal.passes import services as passes
     from portal.printing import sheet
 
@@ -51,3 +57,6 @@ def _register_job_handlers(app: Flask) -> None:
                      back_endpoint="imports.upload", on_failure=imports.reset_after_failed_job)
     register_handler(app, "imports.commit", imports.commit_job, label=_l("Importing the worker list"),
                      back_endpoint="imports.upload", on_failure=imports.reset_after_failed_job)
+    # Mails leave over SMTP from a job, so a slow mail server never holds a request.
+    register_handler(app, mail.SEND_JOB, mail.send_mail_job, label=_l("Sending a mail"),
+                     back_endpoint="mail.outbox")

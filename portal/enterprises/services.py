@@ -267,7 +267,7 @@ def register(session: Session, registry: UnitRegistry, wanted: Registration) -> 
         session.add(enterprise)
         session.flush()
         user = create_user(session, email=wanted.account_email, password=wanted.password,
-                           full_name=wanted.full_name, role=Role.HR, enterprise=enterprise)
+                           full_name=wanted.full_name, role=Role.HR, enterprise=enterprise, email_confirmed=False)
         record(session, user, "enterprise.registered", enterprise, after=_snapshot(enterprise),
                enterprise_id=enterprise.id, unit_id=enterprise.unit_id)
         session.commit()

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal import events
 from portal.clock import local_today, start_of_local_day
 from portal.jobs.services import Outcome
 from portal.passes.models import Pass, PassStatus
@@ -79,4 +80,8 @@ def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str 
         "the sheet, print it, cut along the marks and have each holder sign the list.",
         count=total, pages=card_pages, index=index_pages)
     ctx.progress(total, total, ready)
+    # Whoever asked hears that it is ready (a mail, from portal.wiring's receiver).
+    events.print_sheet_ready.send(enterprise_id, session=session, job_id=ctx.job_id, user_id=ctx.user_id,
+                                  count=total, base_url=base_url)
+    session.commit()
     return Outcome({"count": total, "pages": card_pages + index_pages, "index_pages": index_pages}, summary=ready)

@@ -25,13 +25,14 @@ def validator(doc: dict, schema: dict) -> Draft202012Validator:
     return Draft202012Validator({**schema, "components": doc["components"]})
 
 
-#: The checkpoint (verify) feature serves its own public endpoints under /api/v1; they are described by that
-#: feature, not by this document (reported to the lead). Any other route under /api/v1 must be documented here.
-CHECKPOINT_BLUEPRINT = "verify"
+#: The checkpoint features (verify, and the offline scanner, whose endpoints docs/token-format.md specifies)
+#: serve their own public endpoints under /api/v1; they are described by those features, not by this document
+#: (reported to the lead). Any other route under /api/v1 must be documented here.
+CHECKPOINT_BLUEPRINTS = ("verify", "scanner")
 
 
 def _checkpoint(endpoint: str) -> bool:
-    return endpoint.split(".", 1)[0] == CHECKPOINT_BLUEPRINT
+    return endpoint.split(".", 1)[0] in CHECKPOINT_BLUEPRINTS
 
 
 def routes_of_the_app(app) -> set[tuple[str, str]]:

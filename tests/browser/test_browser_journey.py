@@ -63,7 +63,7 @@ def _sign_in(context, email, password):
     return page
 
 
-def test_register_approve_import_issue_download_verify_revoke(browser, live_server, world, screenshot, tmp_path):
+def test_register_approve_import_issue_download_verify_revoke(app, browser, live_server, world, screenshot, tmp_path):
     today = local_today()
     morning = datetime.combine(today, time(7, 15), tzinfo=HCMC)
     with time_machine.travel(morning, tick=True):
@@ -71,13 +71,27 @@ def test_register_approve_import_issue_download_verify_revoke(browser, live_serv
                                               accept_downloads=True, viewport={"width": 414, "height": 896})
                     for role in ("hr", "official", "worker", "checkpoint", "admin")}
         try:
-            _journey(contexts, world, today, screenshot, tmp_path, live_server)
+            _journey(contexts, world, today, screenshot, tmp_path, live_server, app)
         finally:
             for context in contexts.values():
                 context.close()
 
 
-def _journey(contexts, world, today, screenshot, tmp_path, live_server):
+def _confirmation_link(app, email: str) -> str:
+    """Return the path of the confirmation link mailed to ``email`` (the outbox of the embedded default)."""
+    import re
+
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.mail.models import OutboxMail
+
+    with app.app_context():
+        body = db.session.scalar(select(OutboxMail.body).where(OutboxMail.to_address == email))
+    return re.search(r"https?://[^/\s]+(/email/confirm/\S+)", body).group(1)
+
+
+def _journey(contexts, world, today, screenshot, tmp_path, live_server, app):
     # 1. HR registers the enterprise and its own account.
     hr = contexts["hr"].new_page()
     hr.goto("/enterprises/register")
@@ -99,6 +113,13 @@ def _journey(contexts, world, today, screenshot, tmp_path, live_server):
     hr.fill("input[name=email]", "lienhe@saigonxanh.vn")
     hr.click("form button[type=submit]")
     hr.wait_for_load_state()
+    # Signed in only to confirm the email: the mailed link, then a button.
+    assert hr.url.endswith("/account/confirm"), hr.url
+    assert hr.get_by_text(HR_EMAIL).first.is_visible()
+    hr.goto(_confirmation_link(app, HR_EMAIL))
+    hr.click("button:has-text('Xác nhận email của tôi')")
+    hr.wait_for_load_state()
+    hr.goto("/enterprise")
     assert hr.url.endswith("/enterprise"), hr.url
     assert hr.get_by_text("Chờ duyệt").first.is_visible()
     screenshot(hr, "journey-1-hr-pending")

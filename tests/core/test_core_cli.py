@@ -13,42 +13,6 @@ from portal.workers.facts import evaluate
 from portal.workers.models import Worker
 
 
-@pytest.mark.parametrize("args, role", [
-    (["--role", "admin"], "admin"),
-    (["--role", "official", "--unit", "cangio"], "official"),
-])
-def test_users_create_any_role(app, runner, args, role):
-    result = runner.invoke(args=["users", "create", "--email", "New.User@Example.vn", "--name", "Người Dùng Mới",
-                                 "--password", "a-long-password", *args])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == "new.user@example.vn"))
-        assert user.role == role and user.check_password("a-long-password")
-        if role == "official":
-            assert user.unit.code == "cangio" and user.unit.name_vi == "Huyện Cần Giờ"
-
-
-def test_users_create_hr_needs_an_existing_enterprise(app, runner, world):
-    missing = runner.invoke(args=["users", "create", "--role", "hr", "--email", "x@example.vn", "--name", "X",
-                                  "--tax-code", "0309876547", "--password", "a-long-password"])
-    assert missing.exit_code != 0 and "no enterprise" in missing.output
-    ok = runner.invoke(args=["users", "create", "--role", "hr", "--email", "x@example.vn", "--name", "X",
-                             "--tax-code", "0301234562", "--password", "a-long-password"])
-    assert ok.exit_code == 0, ok.output
-
-
-def test_users_create_refuses_weak_passwords_unknown_units_and_taken_emails(runner, world):
-    weak = runner.invoke(args=["users", "create", "--role", "admin", "--email", "a@b.vn", "--name", "A",
-                               "--password", "short"])
-    assert weak.exit_code != 0 and "at least 10" in weak.output
-    unknown = runner.invoke(args=["users", "create", "--role", "official", "--unit", "district99",
-                                  "--email", "a@b.vn", "--name", "A", "--password", "a-long-password"])
-    assert unknown.exit_code != 0 and "district99" in unknown.output
-    taken = runner.invoke(args=["users", "create", "--role", "admin", "--email", world.admin, "--name", "A",
-                                "--password", "a-long-password"])
-    assert taken.exit_code != 0 and "already registered" in taken.output
-
-
 def test_units_list_shows_the_five_pilot_units(runner):
     output = runner.invoke(args=["units", "list"]).output
     for code in ("district7", "cugi", "cangio", "industrial_zones", "hitech_park"):

@@ -68,3 +68,20 @@ def count(app):
 def registry(app):
     return app.extensions["portal.plugins"].registry
 
+
+
+@pytest.fixture
+def confirm_email(app, client):
+    """Return a function that follows the confirmation link mailed to a newly registered HR user."""
+    from portal.extensions import db
+    from portal.mail.models import OutboxMail
+    from portal.mail.testing import link_in
+
+    def confirm(email: str) -> None:
+        with app.app_context():
+            body = db.session.scalar(select(OutboxMail.body).where(OutboxMail.to_address == email,
+                                                                   OutboxMail.kind == "auth.confirm"))
+        client.get(link_in(body, "/email/confirm/"))
+        assert client.submit("/email/confirm").status_code == 302
+
+    return confirm

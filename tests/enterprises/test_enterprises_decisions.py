@@ -73,8 +73,10 @@ def _approve_others(app, registry, unit_code: str, how_many: int) -> None:
         db.session.commit()
 
 
-def test_journey_from_registration_to_approval_by_the_units_official(app, client, auth, world, registration):
+def test_journey_from_registration_to_approval_by_the_units_official(app, client, auth, world, registration,
+                                                                    confirm_email):
     assert client.submit("/enterprises/register", registration()).status_code == 302
+    confirm_email(registration()["account_email"])
     enterprise_id = _enterprise_id_by_tax_code(app, registration()["tax_code"])
 
     own = client.get(f"/enterprises/{enterprise_id}").get_data(as_text=True)

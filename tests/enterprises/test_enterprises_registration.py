@@ -20,12 +20,15 @@ def _field_errors(page: str, name: str) -> list[str]:
     return re.findall(r'<p class="error" role="alert">(.*?)</p>', match.group(0), re.S)
 
 
-def test_registration_creates_pending_enterprise_and_signs_in(app, client, registration, count):
+def test_registration_creates_pending_enterprise_and_signs_in(app, client, registration, count, confirm_email):
     response = client.submit("/enterprises/register", registration(
         name="  Công ty TNHH   Thực phẩm Sài Gòn Xanh ", tax_code="030-1234-562",
         account_email="NhanSu@SaiGonXanh.vn", phone="+84 909 123 456"))
 
     assert response.status_code == 302 and response.headers["Location"].endswith("/enterprise")
+    # Signed in only to confirm the email first (portal/auth).
+    assert client.get("/enterprise").headers["Location"] == "/account/confirm"
+    confirm_email("nhansu@saigonxanh.vn")
     page = client.get("/enterprise").get_data(as_text=True)
     assert "Chờ duyệt" in page
     assert "Bạn có thể nhập người lao động, nhưng chưa thể cấp thẻ xanh cho đến khi đơn vị duyệt doanh nghiệp." in page
@@ -62,8 +65,9 @@ def test_text_is_stored_in_nfc_and_trimmed(app, client, registration):
         assert enterprise.contact_name == "Lê Thị Hoa" and enterprise.ward == "Tân Phong"
 
 
-def test_branch_tax_code_of_thirteen_digits_is_stored_compact(app, client, registration):
+def test_branch_tax_code_of_thirteen_digits_is_stored_compact(app, client, registration, confirm_email):
     assert client.submit("/enterprises/register", registration(tax_code="0301234562 - 001")).status_code == 302
+    confirm_email(registration()["account_email"])
     with app.app_context():
         from portal.extensions import db
 

@@ -36,6 +36,7 @@ class RecordingContext:
         self.folder = folder
         self.reports: list[tuple[int, int, str]] = []
         self.output: Path | None = None
+        self.job_id = self.user_id = None  # a job nobody asked for: no "ready" mail
 
     @property
     def session(self):

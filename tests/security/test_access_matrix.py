@@ -37,6 +37,7 @@ OWNER_OR_ADMIN = {"anonymous": "login", "hr_a": "ok", "hr_b": "deny", "official_
                   "official_y": "deny", "admin": "ok"}
 EVERYONE_SIGNED_IN_BY_SCOPE = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
 BEARER_ONLY = dict.fromkeys(ROLES, "401")
+ADMIN_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "deny"), "admin": "ok"}
 
 EXPECTED: dict[str, dict[str, str]] = {
     "static": PUBLIC,
@@ -46,6 +47,23 @@ EXPECTED: dict[str, dict[str, str]] = {
     "i18n.switch": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
+    "auth.two_factor": SIGNED_IN,  # anonymous without a password step: back to the login page
+    "auth.forgot_password": PUBLIC,
+    "auth.reset_link": PUBLIC,
+    "auth.reset_password": PUBLIC,
+    "auth.confirm_link": PUBLIC,
+    "auth.confirm_email": PUBLIC,
+    "auth.confirm_pending": SIGNED_IN,
+    "auth.resend_confirmation": SIGNED_IN,
+    "auth.change_address": SIGNED_IN,
+    "auth.account": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
+    "auth.sign_out_everywhere": SIGNED_IN,
+    "auth.set_language": SIGNED_IN,
+    "auth.two_factor_setup": SIGNED_IN,
+    "auth.recovery_codes": SIGNED_IN,
+    "auth.two_factor_disable": SIGNED_IN,
+    "mail.outbox": ADMIN_ONLY,
     "enterprises.register": PUBLIC,
     "enterprises.mine": HR_PAGE,
     "enterprises.edit": HR_PAGE,
@@ -85,6 +103,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "verify.keys": PUBLIC,
     "verify.ping": PUBLIC,
     "verify.revocations": PUBLIC,
+    "scanner.page": PUBLIC,
+    "scanner.service_worker": PUBLIC,
+    "scanner.manifest": PUBLIC,
+    "scanner.revocations": PUBLIC,
+    "scanner.counts": PUBLIC,
     "dashboard.index": OFFICIALS,
     "dashboard.report": OFFICIALS,
     "dashboard.report_pdf": OFFICIALS,

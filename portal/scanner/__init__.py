@@ -1,0 +1,1 @@
+"""The checkpoint scanner: an installable page that verifies green cards with no network."""

@@ -1,0 +1,1 @@
+from portal.mail.testing import outbox, smtp_server, with_smtp  # noqa: F401  (fixtures)
