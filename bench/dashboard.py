@@ -203,7 +203,7 @@ def _workers(connection, enterprises, count, rng, now, today) -> None:
 
 def _refresh(app) -> None:
     from portal.clock import local_today, utcnow
-    from portal.dashboard.eligibility import RefreshScope, refresh_eligibility, tidy_after_bulk_refresh
+    from portal.eligibility.upkeep import RefreshScope, refresh_eligibility, tidy_after_bulk_refresh
     from portal.extensions import db
 
     with app.app_context():
@@ -221,7 +221,7 @@ def _passes(connection, rng, now, today) -> list[tuple[int, int, str]]:
     from sqlalchemy import select
 
     from portal.clock import start_of_local_day
-    from portal.dashboard.models import EligibilitySnapshot
+    from portal.eligibility.models import EligibilitySnapshot
     from portal.enterprises.models import Enterprise
     from portal.passes.models import Pass
 

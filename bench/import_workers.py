@@ -150,7 +150,7 @@ def floor(app, data: bytes) -> tuple[float, float, int]:
 
     from portal.extensions import db
     from portal.imports.parsing import Limits, parse_upload
-    from portal.imports.services import header_spec
+    from portal.imports.settings import header_spec
 
     with app.app_context():
         spec = header_spec()
@@ -196,13 +196,14 @@ def through_services(app, enterprise_id: int, user_id: int, name: str, data: byt
     from portal.auth.models import User
     from portal.enterprises.models import Enterprise
     from portal.extensions import db
-    from portal.imports import services
+    from portal.imports import checking, committing
+    from portal.imports.checking import start_import
+    from portal.imports.committing import commit_now
     from portal.imports.models import ImportBatch
-    from portal.imports.services import commit_now, start_import
 
     timings = {}
-    with app.test_request_context(), Stopwatch(services, "clean_worker") as validation, \
-            Stopwatch(services, "upsert_workers") as upsert:
+    with app.test_request_context(), Stopwatch(checking, "clean_worker") as validation, \
+            Stopwatch(committing, "upsert_workers") as upsert:
         registry = app.extensions["portal.plugins"].registry
         user, enterprise = db.session.get(User, user_id), db.session.get(Enterprise, enterprise_id)
         started = time.perf_counter()
@@ -215,7 +216,8 @@ def through_services(app, enterprise_id: int, user_id: int, name: str, data: byt
         assert batch.status == "ready", batch.status
         timings["counts"] = (batch.create_count, batch.error_count + batch.conflict_count)
         started = time.perf_counter()
-        commit_now(db.session, batch, user, valid_only=False)  # the commit job runs here
+        commit_now(db.session, registry, batch, user, valid_only=False)
+        db.session.commit()  # the commit job runs here
         timings["commit"] = time.perf_counter() - started
         db.session.refresh(batch)
         assert batch.status == "committed", (batch.status, batch.message)

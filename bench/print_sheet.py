@@ -167,7 +167,7 @@ def gaps(reports) -> list[float]:
 
 def run_job(app, enterprise_id: int, folder: Path):
     from portal.jobs.services import DEFAULTS
-    from portal.printing.sheet import print_sheet_job
+    from portal.passes.sheet import print_sheet_job
 
     clear_caches()
     context = TimedContext(folder)

@@ -73,7 +73,7 @@ def prepare(folder: Path):
 
     from portal import create_app
     from portal.extensions import db
-    from portal.passes.services import revoke_pass
+    from portal.passes.revoking import revoke_pass
     from portal.testing.fixtures import make_enterprise, make_worker
     from portal.tokens.codec import sign_pass_token
     from portal.verify.testing import ALL_DAY, make_pass
@@ -93,7 +93,7 @@ def prepare(folder: Path):
                               version=2 if index == 4 else 1)
             tokens.append(sign_pass_token(pass_))
             if index == 5:
-                revoke_pass(db.session, pass_, None, "bench")
+                revoke_pass(db.session, app.extensions["portal.plugins"].registry, pass_, None, "mistake")
         db.session.commit()
     raw = bytearray(base64.urlsafe_b64decode(tokens[0] + "=" * (-len(tokens[0]) % 4)))
     raw[12] ^= 1

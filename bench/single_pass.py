@@ -69,7 +69,7 @@ def main() -> None:
         print(f"  warm render is {statistics.median(naive) / statistics.median(ours):.1f}× faster than naive (median)")
 
         try:
-            from portal.passes.services import pass_pdf
+            from portal.passes.pdf import pass_pdf
         except ImportError:
             pass_pdf = None
         registry = app.extensions["portal.plugins"].registry

@@ -38,6 +38,18 @@ def _configure(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     config.finalise(app.config, instance_path)
+    _check_signing_keys(app.config)
+
+
+def _check_signing_keys(settings) -> None:
+    """Refuse to start in production without a usable key-encryption key for the signing keys."""
+    from portal.config import ConfigError
+    from portal.tokens.keys import KeyConfigError, check_config
+
+    try:
+        check_config(settings, production=settings.get("PORTAL_ENV") == "production")
+    except KeyConfigError as error:
+        raise ConfigError(f"Refusing to start: {error}") from None
 
 
 def _init_extensions(app: Flask) -> None:
@@ -63,7 +75,24 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     navigation.init_app(app)
     errors.init_app(app)
+    _init_error_pages(app)
     security.init_app(app)
+
+
+def _init_error_pages(app: Flask) -> None:
+    """The error pages of features the core cannot import (it knows no feature): a signing key missing."""
+    from portal.tokens.keys import SigningKeyUnavailable
+
+    @app.errorhandler(SigningKeyUnavailable)
+    def _cannot_sign(error: SigningKeyUnavailable):
+        from flask import request
+
+        from portal.errors import render_error, roll_back
+
+        # A setup problem, not a bug: the page says so; the log says what the operator must do.
+        app.logger.error("Cannot sign a green card on %s %s: %s", request.method, request.path, error.detail)
+        roll_back()
+        return render_error(503, str(error))
 
 
 def _init_plugins(app: Flask) -> None:
@@ -92,8 +121,8 @@ def _init_translations(app: Flask) -> None:
 
 #: Feature packages whose ``views.bp`` blueprint the portal serves, in registration order.
 FEATURES = (
-    "home", "auth", "enterprises", "workers", "imports", "api", "passes", "selfservice", "verify", "jobs",
-    "dashboard", "scanner", "mail",
+    "home", "auth", "enterprises", "workers", "eligibility", "imports", "api", "passes", "selfservice", "verify",
+    "jobs", "dashboard", "scanner", "mail",
 )
 
 

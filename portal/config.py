@@ -36,14 +36,15 @@ def default_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Redis away: count in this process (logged by Flask-Limiter) instead of failing logins with a 500,
+        # and give up on an unanswering Redis within a quarter second.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "portal",
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
         "PASSWORD_HASH_METHOD": "scrypt",
         "API_RATE_LIMIT": "600 per minute",
-        # Checkpoint scans are recorded in batches (seconds, rows); 0 writes each in its request.
-        "VERIFY_RECORD_DELAY": 1.0,
-        "VERIFY_RECORD_BATCH": 200,
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
         "PUBLIC_BASE_URL": None,
@@ -143,7 +144,6 @@ def finalise(config: dict, instance_path: str) -> None:
             config[key] = True
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
-    _check_signing_keys(config, production)
     problems = check_shared(config, production=production)
     if problems:
         raise ConfigError("Refusing to start: " + "; ".join(problems) + ".")
@@ -153,8 +153,9 @@ def finalise(config: dict, instance_path: str) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-#: What every node and job worker must share, and why (README, "Production"). SECRET_KEY and the
-#: key-encryption key are checked above; :func:`check_shared` checks the rest.
+#: What every node and job worker must share, and why (README, "Production"). SECRET_KEY is checked
+#: above and the key-encryption key by the factory (``portal._check_signing_keys``); :func:`check_shared`
+#: checks the rest.
 SHARED_SETTINGS = (
     ("DATABASE_URL", "a database server every node reaches (PostgreSQL): the data, the signing keys and, by "
                      "default, the files"),
@@ -190,16 +191,6 @@ def check_shared(config: dict, *, production: bool) -> list[str]:
         problems.append("production on a database server needs PUBLIC_BASE_URL (https://…): QR codes must carry "
                         "the same address whichever node printed them")
     return problems
-
-
-def _check_signing_keys(config: dict, production: bool) -> None:
-    """Refuse to start in production without a usable key-encryption key for the signing keys."""
-    from portal.tokens.keys import KeyConfigError, check_config
-
-    try:
-        check_config(config, production=production)
-    except KeyConfigError as error:
-        raise ConfigError(f"Refusing to start: {error}") from None
 
 
 def _instance_secret(instance: Path) -> str:

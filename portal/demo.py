@@ -15,7 +15,8 @@ from portal.auth.models import Role, User
 from portal.auth.services import create_user
 from portal.clock import HCMC, local_today, utcnow
 from portal.enterprises.models import Enterprise, EnterpriseStatus
-from portal.plugins.registry import UnitRegistry, fold
+from portal.plugins.registry import UnitRegistry
+from portal.text import fold
 from portal.units.services import sync_units
 from portal.workers.identity import make_cccd
 from portal.workers.models import VaccineDose, Worker
@@ -59,6 +60,9 @@ ENTERPRISE_NAMES = {
     "hitech_park": ["Công ty TNHH Kỹ thuật Cao Sài Gòn", "Công ty CP Vi mạch Thủ Đức", "Công ty TNHH Phần mềm Xa Lộ",
                     "Công ty CP Tự động hóa Long Thạnh Mỹ", "Công ty TNHH Sinh học Công nghệ cao"],
 }
+#: Mobile prefixes in use in 2021 (Viettel, MobiFone, VinaPhone, Vietnamobile): a demo phone passes validation.
+MOBILE_PREFIXES = ("086", "096", "097", "098", "032", "038", "090", "093", "070", "079", "088", "091", "094",
+                   "083", "092", "058")
 # Vaccination profiles, drawn with these weights, relative to today.
 PROFILES = [("full", 45), ("waiting", 10), ("one_dose", 12), ("none", 10), ("recovered", 10),
             ("recovery_expired", 3), ("janssen", 4), ("abdala_two", 4), ("missing_date", 2)]
@@ -82,6 +86,10 @@ def _person(rng: random.Random) -> tuple[str, str, date]:
     name = f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}"
     born = date(rng.randint(1965, 2002), rng.randint(1, 12), rng.randint(1, 28))
     return unicodedata.normalize("NFC", name), sex, born
+
+
+def _mobile(rng: random.Random) -> str:
+    return f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 9_999_999):07d}"
 
 
 def _tax_code(rng: random.Random) -> str:
@@ -125,7 +133,7 @@ def _worker(rng: random.Random, enterprise: Enterprise, unit_code: str, serial: 
     doses, recovered = _doses(rng, profile, today)
     worker = Worker(
         enterprise=enterprise, full_name=name, name_key=fold(name), date_of_birth=born, sex=sex,
-        citizen_id=make_cccd(79, born, sex, serial), phone=f"09{rng.randint(10_000_000, 99_999_999)}",
+        citizen_id=make_cccd(79, born, sex, serial), phone=_mobile(rng),
         home_address=f"{rng.randint(1, 500)}/{rng.randint(1, 99)} {rng.choice(STREETS)}",
         home_ward=rng.choice(DISTRICT_WARDS.get(district, ["Phường 1"])), home_district=district,
         job_title=rng.choice(["Công nhân", "Kế toán", "Nhân viên kho", "Bảo vệ", "Tài xế", "Kỹ sư"]),
@@ -211,8 +219,9 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
 
 def _seed_activity(session: Session, registry: UnitRegistry, rng: random.Random, today: date) -> None:
     """Issue cards to the eligible workers of approved enterprises, revoke a few, and add two weeks of scans."""
-    from portal.dashboard.eligibility import RefreshScope, refresh_eligibility
-    from portal.passes.services import issue_all_eligible, revoke_pass
+    from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
+    from portal.passes.issuing import issue_all_eligible
+    from portal.passes.revoking import revoke_pass
     from portal.verify.models import VerificationRecord
 
     approved = session.scalars(select(Enterprise).where(Enterprise.status == EnterpriseStatus.APPROVED.value)
@@ -224,7 +233,7 @@ def _seed_activity(session: Session, registry: UnitRegistry, rng: random.Random,
     from portal.passes.models import Pass
 
     for pass_ in session.scalars(select(Pass).order_by(Pass.id)).all()[::9]:
-        revoke_pass(session, pass_, None, "Người lao động đã nghỉ việc")
+        revoke_pass(session, registry, pass_, None, "left")
     outcomes = ["valid"] * 80 + ["outside_window"] * 9 + ["expired"] * 3 + ["revoked"] * 3 + \
         ["superseded"] * 1 + ["invalid"] * 4
     records = []

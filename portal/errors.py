@@ -87,7 +87,8 @@ def _forget_the_user() -> None:
     g._login_user = AnonymousUserMixin()
 
 
-def _roll_back() -> None:
+def roll_back() -> None:
+    """Roll the session back, quietly when the connection is gone (nothing of the request is left to undo)."""
     from portal.extensions import db
 
     try:
@@ -121,15 +122,6 @@ def init_app(app) -> None:
             return error
         return render_error(code)
 
-    from portal.tokens.keys import SigningKeyUnavailable
-
-    @app.errorhandler(SigningKeyUnavailable)
-    def _cannot_sign(error: SigningKeyUnavailable):
-        # A setup problem, not a bug: the page says so; the log says what the operator must do.
-        app.logger.error("Cannot sign a green card on %s %s: %s", request.method, request.path, error.detail)
-        _roll_back()
-        return render_error(503, str(error))
-
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         away = isinstance(error, DATABASE_AWAY)
@@ -138,7 +130,7 @@ def init_app(app) -> None:
                              str(error).splitlines()[0] if str(error) else type(error).__name__)
         else:
             app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        _roll_back()
+        roll_back()
         if app.config.get("PROPAGATE_EXCEPTIONS"):
             raise error
         if away:

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
-from portal import clock
+from portal import clock, vocabulary
 
 bp = Blueprint("i18n", __name__)
 
@@ -75,19 +74,17 @@ def translation_directories(app, plugin_modules) -> list[str]:
     return [str(path) for path in found if path.is_dir()]
 
 
-def status_labels() -> dict:
-    """Return the translated names of enterprise and pass statuses (built once per request)."""
-    if "status_labels" not in g:
-        g.status_labels = {
-            "pending": _("Pending"), "approved": _("Approved"), "rejected": _("Rejected"),
-            "suspended": _("Suspended"), "active": _("Active"), "revoked": _("Revoked"), "expired": _("Expired"),
-        }
-    return g.status_labels
+def render_message(stored) -> str:
+    """Render a message the database keeps (``Message.as_json()``) in the current language."""
+    from portal.messages import Message
+
+    return Message.from_json(stored).render()
 
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals["status_labels"] = status_labels
+    app.jinja_env.globals["vocabulary"] = vocabulary
+    app.jinja_env.filters["message"] = render_message
     app.jinja_env.filters["date"] = clock.format_date
     app.jinja_env.filters["datetime"] = clock.format_datetime
     app.jinja_env.filters["time"] = clock.format_time

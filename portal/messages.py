@@ -23,7 +23,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel.speaklater import LazyString
 
-__all__ = ["Message", "Refusal", "literal"]
+__all__ = ["Conflict", "Message", "Refusal", "literal"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,10 @@ class Message:
             return literal("")
         if isinstance(data, str):
             return literal(data)
+        if "id" not in data:  # kept in each language by an older release: {"vi": ..., "en": ...}
+            from portal.i18n import current_language
+
+            return literal(data.get(current_language()) or data.get("vi") or "")
         params = {key: _param_from_json(value) for key, value in (data.get("params") or {}).items()}
         return cls(str(data["id"]), params, bool(data.get("literal")))
 
@@ -102,19 +106,39 @@ class Refusal(Exception):
 
     ``message`` is a ``lazy_gettext`` string (with its parameters) or a :class:`Message`. Services
     raise it; views show ``str(refusal)`` (rendered in the reader's language) next to ``field``,
-    the API returns :meth:`as_json`, jobs store ``refusal.message.as_json()``.
+    the API returns :meth:`as_json`, jobs store ``refusal.message.as_json()``. A service that finds
+    several problems at once raises the first with the others in ``also``; iterating a refusal
+    gives every problem.
     """
 
-    def __init__(self, message, *, field: str | None = None, **params):
+    def __init__(self, message, *, field: str | None = None, also=(), **params):
         self.message = Message.of(message, **params)
         self.field = field
+        self.also = tuple(also)
         super().__init__(self.message.id)
 
     def __str__(self) -> str:
         return self.message.render()
 
+    def __iter__(self):
+        yield self
+        yield from self.also
+
     def as_json(self) -> dict:
         return {"message": self.message.render(), "field": self.field}
+
+    @classmethod
+    def of(cls, refusals) -> Refusal | None:
+        """Return the first of ``refusals`` carrying the others, or None when there are none."""
+        refusals = list(refusals)
+        if not refusals:
+            return None
+        first = refusals[0]
+        return type(first)(first.message, field=first.field, also=refusals[1:])
+
+
+class Conflict(Refusal):
+    """A refusal because someone else changed the same thing first: the page shows its current state."""
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 
@@ -56,6 +56,16 @@ def home_endpoint(user) -> str | None:
 def has_endpoint(endpoint: str) -> bool:
     """Say whether the running app has a view ``endpoint`` (templates link only to what exists)."""
     return endpoint in current_app.view_functions
+
+
+def external_url(endpoint: str, *, base_url: str | None = None, **values) -> str:
+    """Return an absolute link (for a mail): on PUBLIC_BASE_URL when set (never a request's Host header
+    when it is), else on ``base_url`` or the current request's address."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or base_url
+    if not base and has_request_context():
+        base = request.host_url
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return (base or "http://localhost/").rstrip("/") + path
 
 
 def init_app(app) -> None:

@@ -1,7 +1,7 @@
 """privacy: when a worker's personal data was erased at the end of the pilot
 
 Revision ID: 7c1d2e3f4a5b
-Revises: 81f7988d3ff6
+Revises: 8c3e0f1a2b4d
 Create Date: 2026-12-05 08:20:00.000000
 
 """
@@ -13,7 +13,7 @@ import portal.db
 
 # revision identifiers, used by Alembic.
 revision = '7c1d2e3f4a5b'
-down_revision = '81f7988d3ff6'
+down_revision = '8c3e0f1a2b4d'
 branch_labels = None
 depends_on = None
 

@@ -6,13 +6,15 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.api.models import ApiToken
 from portal.audit.services import record
 from portal.clock import format_date, parse_date, utcnow
+from portal.messages import Refusal
 from portal.workers.models import Worker
-from portal.workers.validation import MAX_DOSES, FieldError
+from portal.workers.validation import MAX_DOSES
 
 #: Every secret starts with this, so that a leaked one is easy to recognise (and to search for in code).
 SECRET_PREFIX = "gct_"
@@ -135,24 +137,25 @@ def stored_input(worker: Worker) -> dict:
     return {key: data[key] for key in (*SCALAR_FIELDS, "doses")}
 
 
-def worker_input(payload: object) -> tuple[dict, list[FieldError]]:
+def worker_input(payload: object) -> tuple[dict, list[Refusal]]:
     """Turn one JSON worker into the raw values clean_worker takes; report what is not shaped right."""
     if not isinstance(payload, dict):
-        return {}, [FieldError("", _("Each worker must be a JSON object."))]
-    errors = [FieldError(str(key), _("Unknown field."))
+        return {}, [Refusal(_l("Each worker must be a JSON object."), field="")]
+    errors = [Refusal(_l("Unknown field."), field=str(key))
               for key in payload if key not in (*SCALAR_FIELDS, "doses", *READ_ONLY_FIELDS)]
     raw = {key: payload.get(key) for key in SCALAR_FIELDS}
     doses = payload.get("doses")
     if doses is None:
         doses = []
     if not isinstance(doses, list) or len(doses) > MAX_DOSES:
-        errors.append(FieldError("doses", _("doses must be a list of at most %(max)s doses.", max=MAX_DOSES)))
+        errors.append(Refusal(_l("doses must be a list of at most %(max)s doses.", max=MAX_DOSES), field="doses"))
         doses = []
     for index, dose in enumerate(doses):
         if not isinstance(dose, dict):
-            errors.append(FieldError(f"doses[{index}]", _("Each dose must be an object with product and given_on.")))
+            errors.append(Refusal(_l("Each dose must be an object with product and given_on."),
+                                  field=f"doses[{index}]"))
             continue
-        errors += [FieldError(f"doses[{index}].{key}", _("Unknown field."))
+        errors += [Refusal(_l("Unknown field."), field=f"doses[{index}].{key}")
                    for key in dose if key not in (*DOSE_FIELDS, "number")]
         raw[f"dose{index + 1}_product"] = dose.get("product")
         raw[f"dose{index + 1}_date"] = dose.get("given_on")
@@ -167,11 +170,11 @@ def api_field(field: str) -> str:
     return field
 
 
-def field_errors(errors: list[FieldError], row: int | None = None) -> list[dict]:
+def field_errors(errors: list[Refusal], row: int | None = None) -> list[dict]:
     """Return errors as the API lists them: field (JSON path), message, and the row in a bulk call."""
     listed = []
     for error in errors:
-        item = {"field": api_field(error.field), "message": error.message}
+        item = {"field": api_field(error.field), "message": str(error)}
         if row is not None:
             item = {"row": row, **item}
         listed.append(item)

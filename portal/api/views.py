@@ -17,6 +17,7 @@ from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.clock import local_today
 from portal.extensions import csrf, db, limiter
+from portal.messages import Refusal
 from portal.plugins import current_registry
 from portal.workers import services as workers
 from portal.workers.models import Worker
@@ -151,8 +152,8 @@ def get_worker(worker_id: int):
 def create_worker():
     """Register one worker."""
     clean = _clean(_json_body())
-    worker = _write(lambda: workers.create_worker(db.session, _token().enterprise, clean, _token().created_by,
-                                                  reason=_reason()))
+    worker = _write(lambda: workers.create_worker(db.session, current_registry(), _token().enterprise, clean,
+                                                  _token().created_by, reason=_reason()))
     response = jsonify(services.worker_json(worker))
     response.headers["Location"] = url_for("api.get_worker", worker_id=worker.id)
     return response, 201
@@ -166,8 +167,8 @@ def update_worker(worker_id: int):
     if request.method == "PATCH" and isinstance(body, dict):
         body = {**services.stored_input(worker), **body}
     clean = _clean(body)
-    worker = _write(lambda: workers.update_worker(db.session, worker, clean, _token().created_by,
-                                                  reason=_reason()))
+    worker = _write(lambda: workers.update_worker(db.session, current_registry(), worker, clean,
+                                                  _token().created_by, reason=_reason()))
     return jsonify(services.worker_json(worker))
 
 
@@ -189,8 +190,8 @@ def deactivate_worker(worker_id: int):
                                                          "e.g. resigned or contract ended.")})
     if problems:
         abort(error(422, _("Some data needs correcting."), problems))
-    _write(lambda: workers.deactivate_worker(db.session, worker, _token().created_by, left_on=left_on,
-                                             reason=reason.strip()))
+    _write(lambda: workers.deactivate_worker(db.session, current_registry(), worker, _token().created_by,
+                                             left_on=left_on, reason=reason.strip()))
     return jsonify(services.worker_json(worker))
 
 
@@ -209,8 +210,9 @@ def bulk_upsert():
     if problems and not partial:
         abort(error(422, _("%(count)s rows need correcting; nothing was saved.",
                            count=len({p["row"] for p in problems})), problems))
-    result = _write(lambda: workers.upsert_workers(db.session, enterprise, [c for _row, c in cleans],
-                                                    _token().created_by, reason=_reason()))
+    result = _write(lambda: workers.upsert_workers(db.session, current_registry(), enterprise,
+                                                    [c for _row, c in cleans], _token().created_by,
+                                                    reason=_reason()))
     outcome = {**dict.fromkeys(result.created, "created"), **dict.fromkeys(result.updated, "updated"),
                **dict.fromkeys(result.unchanged, "unchanged")}
     return jsonify(
@@ -265,12 +267,10 @@ def _write(change):
     """Run ``change`` and commit; turn the services' refusals into 409 answers with nothing written."""
     try:
         result = change()
-    except (workers.CitizenIdTaken, workers.CitizenIdRegistered) as refusal:
+    except Refusal as refusal:
         db.session.rollback()
-        abort(error(409, str(refusal), [{"field": "citizen_id", "message": str(refusal)}]))
-    except workers.WorkerError as refusal:
-        db.session.rollback()
-        abort(error(409, str(refusal)))
+        fields = [{"field": refusal.field, "message": str(refusal)}] if refusal.field else None
+        abort(error(409, str(refusal), fields))
     db.session.commit()
     return result
 

@@ -62,23 +62,3 @@ def can_decide_enterprise(user, enterprise) -> bool:
     if not user.is_authenticated or enterprise is None:
         return False
     return user.is_admin or (user.is_official and enterprise.unit_id == user.unit_id)
-
-
-def get_visible_enterprise_or_404(session, enterprise_id: int):
-    """Return the enterprise when the current user may see it; 404 otherwise (reveals nothing)."""
-    from portal.enterprises.models import Enterprise
-
-    enterprise = session.get(Enterprise, enterprise_id)
-    if not can_see_enterprise(current_user, enterprise):
-        abort(404)
-    return enterprise
-
-
-def get_manageable_worker_or_404(session, worker_id: int):
-    """Return the worker when the current user is HR of its enterprise; 404 otherwise (reveals nothing)."""
-    from portal.workers.models import Worker
-
-    worker = session.get(Worker, worker_id)
-    if worker is None or not can_manage_workers(current_user, worker.enterprise):
-        abort(404)
-    return worker

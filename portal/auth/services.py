@@ -21,9 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import events
 from portal.auth.models import MAIL_LANGUAGES, Role, User, password_hash_method
 from portal.clock import utcnow
 from portal.messages import Refusal
+from portal.navigation import external_url
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +185,11 @@ def reset_token(user: User) -> str:
 # ---------------------------------------------------------------------------
 
 def send_confirmation(session: Session, user: User) -> None:
-    """Mail ``user`` a link that confirms their address (queued in ``session``)."""
-    from portal.mail.services import external_url, queue_mail
-
+    """Mail ``user`` a link that confirms their address (queued in ``session`` by the mail feature)."""
     link = external_url("auth.confirm_link", token=confirmation_token(user))
     hours = int(setting("EMAIL_CONFIRM_MAX_AGE")) // 3600
-    queue_mail(session, to=user.email, template="auth/mail/confirm", locale=user.locale, user_id=user.id,
-               kind="auth.confirm", secret=True, context={"user": user, "link": link, "hours": hours})
+    events.account_mail_due.send(user, session=session, template="auth/mail/confirm", kind="auth.confirm",
+                                 secret=True, context={"link": link, "hours": hours})
 
 
 def user_for_confirmation(session: Session, token: str) -> User:
@@ -232,15 +232,13 @@ def change_unconfirmed_email(session: Session, user: User, *, password: str, new
 
 def request_password_reset(session: Session, email: str) -> None:
     """Mail a reset link when an enabled account uses ``email``; say nothing either way."""
-    from portal.mail.services import external_url, queue_mail
-
     user = user_by_email(session, email)
     if user is None or not user.is_active:
         return
     link = external_url("auth.reset_link", token=reset_token(user))
     minutes = int(setting("PASSWORD_RESET_MAX_AGE")) // 60
-    queue_mail(session, to=user.email, template="auth/mail/reset", locale=user.locale, user_id=user.id,
-               kind="auth.reset", secret=True, context={"user": user, "link": link, "minutes": minutes})
+    events.account_mail_due.send(user, session=session, template="auth/mail/reset", kind="auth.reset",
+                                 secret=True, context={"link": link, "minutes": minutes})
 
 
 def user_for_reset(session: Session, token: str) -> User:

@@ -1,13 +1,13 @@
-"""The dashboard's own tables: a per-worker eligibility snapshot and a daily roll-up of checkpoint scans.
+"""The dashboard's own tables: a daily roll-up of checkpoint scans, and the indexes its counts read.
 
-Both are caches of what other features own, kept so that a city-wide page does not evaluate
-300,000 workers or count a million scans on every view.
+A cache of what the verify feature records, kept so that a city-wide page does not count a million
+scans on every view. (The eligibility snapshot it also reads belongs to :mod:`portal.eligibility`.)
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Date, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import UTCDateTime
@@ -15,37 +15,6 @@ from portal.extensions import db
 from portal.passes.models import Pass
 from portal.verify.models import VerificationRecord
 from portal.workers.models import Worker
-
-
-class EligibilitySnapshot(db.Model):
-    """One active worker's eligibility as last evaluated by their unit's rules.
-
-    ``issues`` lists, space-separated, what in the worker's record blocks eligibility and HR can
-    fix (the codes of ``portal.dashboard.labels.ISSUE_LABELS``); empty when nothing does.
-    """
-
-    __tablename__ = "eligibility_snapshots"
-    __table_args__ = (
-        # Counts per unit (and, for the report, per enterprise) read this index alone, never the table.
-        Index("ix_eligibility_snapshots_unit_counts", "unit_id", "eligible", "basis", "enterprise_id"),
-        # How many rows are older than today, and the oldest evaluation shown ("as of …").
-        Index("ix_eligibility_snapshots_unit_evaluated", "unit_id", "evaluated_on", "evaluated_at"),
-        # Only the few workers whose records have issues: the data-quality page reads these alone.
-        Index("ix_eligibility_snapshots_issues", "unit_id", "enterprise_id", "issues",
-              sqlite_where=text("issues != ''"), postgresql_where=text("issues != ''")),
-    )
-
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True,
-                                           autoincrement=False)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
-    unit_id: Mapped[int] = mapped_column(ForeignKey("pilot_units.id"))
-    eligible: Mapped[bool] = mapped_column(Boolean)
-    basis: Mapped[str] = mapped_column(String(32))  # a portal.plugins.types.Basis value
-    since: Mapped[date | None] = mapped_column(Date)
-    until: Mapped[date | None] = mapped_column(Date)
-    issues: Mapped[str] = mapped_column(String(120), default="")
-    evaluated_on: Mapped[date] = mapped_column(Date)  # the local day the rules were asked about
-    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ScanDay(db.Model):

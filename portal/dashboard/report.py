@@ -18,30 +18,35 @@ from flask_babel import lazy_gettext as _l
 
 from portal import clock
 from portal.dashboard import charts
-from portal.dashboard.labels import (
+from portal.dashboard.figures import Figures
+from portal.dashboard.scope import sector_declaration
+from portal.dashboard.tally import total
+from portal.i18n import localized
+from portal.plugins.registry import UnitRegistry
+from portal.plugins.types import Basis
+from portal.text import fold
+from portal.verify import outcomes as verify_outcomes
+from portal.vocabulary import (
     BASIS_LABELS,
     ELIGIBLE_BASES,
     ENTERPRISE_STATUS_LABELS,
-    ENTERPRISE_STATUSES,
     INELIGIBLE_BASES,
-    OUTCOME_LABELS,
-    OUTCOMES,
     PASS_FLOW_LABELS,
-    PASS_FLOWS,
     PASS_STATE_LABELS,
-    PASS_STATES,
 )
-from portal.dashboard.services import Figures, sector_declaration
-from portal.dashboard.tally import total
-from portal.i18n import localized
-from portal.plugins.registry import UnitRegistry, fold
-from portal.plugins.types import Basis
+
+#: The order in which the dashboard and the report list statuses, card states, flows and scan outcomes.
+ENTERPRISE_STATUSES = ("approved", "pending", "suspended", "rejected")
+PASS_STATES = ("valid", "upcoming", "expired", "revoked")
+PASS_FLOWS = tuple(PASS_FLOW_LABELS)
+#: Scan outcomes and their names: the one definition is portal/verify/outcomes.py.
+OUTCOMES = verify_outcomes.OUTCOME_CODES
+OUTCOME_LABELS = {item.code: item.label for item in verify_outcomes.OUTCOMES}
 
 DEFAULT_PERIOD_DAYS = 14
 MAX_PERIOD_DAYS = 366
 
-OUTCOME_COLOURS = {"valid": "#0b7a3e", "outside_window": "#c98a00", "expired": "#7b8794", "revoked": "#b3261e",
-                   "superseded": "#1d4f91", "invalid": "#6a1b9a"}
+OUTCOME_COLOURS = {item.code: item.chart_colour for item in verify_outcomes.OUTCOMES}
 ELIGIBLE_COLOUR = "#0b7a3e"
 BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#e8710a",
                  Basis.WAITING_PERIOD: "#c98a00", Basis.RECOVERY_EXPIRED: "#8d6e63", Basis.TEST_REQUIRED: "#1d4f91",
@@ -175,7 +180,8 @@ def eligibility_table(figures: Figures, dimension: Dimension, key: str, title, s
         (_l("Eligible today"), lambda m: total(figures.eligibility, eligible=True, **m)),
         (_l("Not eligible today"), lambda m: total(figures.eligibility, eligible=False, **m)),
     ]
-    columns += [(BASIS_LABELS[basis], lambda m, b=basis.value: total(figures.eligibility, eligible=False, basis=b, **m))
+    columns += [(BASIS_LABELS[basis.value],
+                 lambda m, b=basis.value: total(figures.eligibility, eligible=False, basis=b, **m))
                 for basis in INELIGIBLE_BASES]
     return _table(key, title, sheet, dimension, columns)
 
@@ -251,7 +257,7 @@ def format_count(value: int) -> str:
 def eligibility_chart(figures: Figures, chart_id: str = "chart-eligibility"):
     """Bars: workers eligible today, then those not eligible by reason."""
     bars = [charts.Bar(str(_("Eligible")), total(figures.eligibility, eligible=True), ELIGIBLE_COLOUR)]
-    bars += [charts.Bar(str(BASIS_LABELS[basis]),
+    bars += [charts.Bar(str(BASIS_LABELS[basis.value]),
                         total(figures.eligibility, eligible=False, basis=basis.value), BASIS_COLOURS[basis])
              for basis in INELIGIBLE_BASES]
     description = _("%(eligible)s of %(workers)s evaluated workers are eligible today; the bars below show why "
@@ -324,7 +330,7 @@ class DashboardPage:
         self.eligible = total(figures.eligibility, eligible=True)
         self.ineligible = total(figures.eligibility, eligible=False)
         self.eligibility_rows = [
-            (BASIS_LABELS[basis], total(figures.eligibility, eligible=eligible, basis=basis.value))
+            (BASIS_LABELS[basis.value], total(figures.eligibility, eligible=eligible, basis=basis.value))
             for eligible, bases in ((True, ELIGIBLE_BASES), (False, INELIGIBLE_BASES))
             for basis in bases
         ]

@@ -14,7 +14,7 @@ from portal.dashboard.tally import ScanKey, Tally
 from portal.verify.models import VerificationRecord
 
 if TYPE_CHECKING:
-    from portal.dashboard.services import Scope
+    from portal.dashboard.scope import Scope
 
 #: A day's scans are rolled up once it has been over this long (late writes of its last second land first).
 SCAN_GRACE = timedelta(minutes=15)

@@ -6,15 +6,19 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import clock
-from portal.auth.access import get_visible_enterprise_or_404, role_required
+from portal import clock, vocabulary
+from portal.auth.access import role_required
 from portal.auth.models import Role
-from portal.dashboard import labels, report, services
+from portal.dashboard import figures as counting
+from portal.dashboard import quality, report
+from portal.dashboard.scope import Scope, all_units, resolve_scope, scope_units
+from portal.eligibility.summaries import enterprise_eligibility, unit_freshness
+from portal.enterprises.access import get_visible_enterprise_or_404
 from portal.errors import render_error
 from portal.extensions import db
+from portal.messages import Refusal
 from portal.plugins import current_registry
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -27,17 +31,13 @@ EXPORT_LOCALE = "vi"
 def _scope():
     """Return the scope the user may see and, for an admin who asked for an unknown unit, a message."""
     try:
-        return services.resolve_scope(db.session, current_user, request.args.get("unit")), None
-    except services.ScopeError:
-        return services.Scope(None), _("There is no unit with that code; showing the whole city.")
-
-
-def _refresh_limit() -> int:
-    return current_app.config.get("DASHBOARD_LAZY_REFRESH_LIMIT", services.LAZY_REFRESH_LIMIT)
+        return resolve_scope(db.session, current_user, request.args.get("unit")), None
+    except Refusal as refusal:
+        return Scope(None), str(refusal)
 
 
 def _unit_choices():
-    return services.all_units(db.session, current_registry()) if current_user.is_admin else []
+    return all_units(db.session, current_registry()) if current_user.is_admin else []
 
 
 @bp.get("/dashboard")
@@ -47,10 +47,8 @@ def index():
     scope, error = _scope()
     now = clock.utcnow()
     today = clock.local_today(now)
-    figures = services.collect_figures(db.session, current_registry(), scope, now=now,
-                                       first_day=today - timedelta(days=services.SCAN_DAYS - 1), last_day=today,
-                                       refresh_limit=_refresh_limit())
-    db.session.commit()  # keep what was re-evaluated lazily
+    figures = counting.collect_figures(db.session, current_registry(), scope, now=now,
+                                       first_day=today - timedelta(days=counting.SCAN_DAYS - 1), last_day=today)
     return render_template("dashboard/index.html", figures=figures, scope_error=error, units=_unit_choices(),
                            view=report.DashboardPage(figures, current_registry()))
 
@@ -63,11 +61,8 @@ def _report_request():
 
 
 def _report_figures(scope, period):
-    figures = services.collect_figures(db.session, current_registry(), scope, now=clock.utcnow(),
-                                       first_day=period.first, last_day=period.last, by_sector=True, flows=True,
-                                       refresh_limit=_refresh_limit())
-    db.session.commit()
-    return figures
+    return counting.collect_figures(db.session, current_registry(), scope, now=clock.utcnow(),
+                                    first_day=period.first, last_day=period.last, by_sector=True, flows=True)
 
 
 @bp.get("/dashboard/report", endpoint="report")  # the function's name would hide the report module
@@ -141,19 +136,17 @@ def data_quality():
             abort(404)
         return _enterprise_issues(get_visible_enterprise_or_404(db.session, enterprise_id), registry, now)
     scope, error = _scope()
-    summary, freshness = services.data_quality_overview(db.session, registry, scope, now=now, page=_page_number(),
-                                                        limit=_refresh_limit())
-    db.session.commit()  # keep what was re-evaluated lazily
+    today = clock.local_today(now)
+    freshness = [unit_freshness(db.session, unit, today) for unit in scope_units(db.session, registry, scope)]
+    summary = quality.issues_by_enterprise(db.session, scope, page=_page_number())
     return render_template("dashboard/data_quality.html", scope=scope, scope_error=error, units=_unit_choices(),
-                           summary=summary, freshness=freshness, issue_labels=labels.ISSUE_LABELS)
+                           summary=summary, freshness=freshness, issue_labels=vocabulary.RECORD_ISSUE_LABELS)
 
 
 def _enterprise_issues(enterprise, registry, now):
-    current = services.refresh_stale_for_enterprise(db.session, registry, enterprise.id, now=now,
-                                                    limit=_refresh_limit())
-    db.session.commit()
-    page = services.workers_with_issues(db.session, registry, enterprise.id, page=_page_number(),
-                                        today=clock.local_today(now))
+    freshness = enterprise_eligibility(db.session, registry, enterprise, clock.local_today(now))
+    page = quality.workers_with_issues(db.session, enterprise.id, page=_page_number())
     return render_template("dashboard/data_quality_enterprise.html", enterprise=enterprise, page=page,
-                           current=current, show_full_id=current_user.is_hr, issue_labels=labels.ISSUE_LABELS,
+                           freshness=freshness, show_full_id=current_user.is_hr,
+                           issue_labels=vocabulary.RECORD_ISSUE_LABELS,
                            edit_url=worker_edit_url if current_user.is_hr else None)

@@ -10,9 +10,18 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from wtforms.widgets import HiddenInput
 
 from portal.auth.services import MIN_PASSWORD_LENGTH
-from portal.enterprises import services
+from portal.enterprises.classification import (
+    CLASSIFICATION_FIELDS,
+    CONTACT_FIELDS,
+    Classification,
+    classification_refusals,
+    normalise_tax_code,
+)
+from portal.enterprises.registration import Registration
 from portal.i18n import localized
+from portal.messages import Refusal
 from portal.plugins.registry import UnitRegistry
+from portal.text import clean_text, normalise_phone
 
 #: The unit choice of an enterprise outside every pilot unit: it is sent to the travel permit.
 NOT_IN_PILOT = "none"
@@ -21,7 +30,7 @@ _SEP = ":"
 
 
 def _clean(value):
-    return services.clean_text(value) if isinstance(value, str) else value
+    return clean_text(value) if isinstance(value, str) else value
 
 
 def _longest(limit: int) -> Length:
@@ -34,8 +43,8 @@ def _normalised_by(normalise):
     def validator(_form, field):
         try:
             field.data = normalise(field.data)
-        except services.InvalidValue as error:
-            raise ValidationError(str(error.message)) from None
+        except Refusal as refusal:
+            raise ValidationError(str(refusal)) from None
 
     return validator
 
@@ -83,7 +92,7 @@ class ClassificationForm(FlaskForm):
         self.sector.choices = _grouped(registry, registry.sectors, _("— Choose —"))
         self.location.choices = _grouped(registry, registry.locations, _("— Not in a listed zone or park —"))
 
-    def show(self, classification: services.Classification) -> None:
+    def show(self, classification: Classification) -> None:
         """Select ``classification``'s values (for a GET)."""
         unit = classification.unit
         self.unit.data = unit
@@ -91,33 +100,22 @@ class ClassificationForm(FlaskForm):
         self.sector.data = f"{unit}{_SEP}{classification.sector}"
         self.location.data = f"{unit}{_SEP}{classification.location}" if classification.location else ""
 
-    def classification(self) -> services.Classification:
+    def classification(self) -> Classification:
         """Return what was chosen; a value from another unit's group stays foreign, so it is refused."""
         unit = self.unit.data or ""
-        return services.Classification(unit, _own(unit, self.business_type.data), _own(unit, self.sector.data),
-                                       _own(unit, self.location.data) or None)
+        return Classification(unit, _own(unit, self.business_type.data), _own(unit, self.sector.data),
+                              _own(unit, self.location.data) or None)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if self.unit is not None and self.unit.data and self.unit.data != NOT_IN_PILOT:
-            errors = services.classification_errors(self._registry, self.classification())
-            for name, message in errors.items():
-                field = getattr(self, name)
+            refusals = classification_refusals(self._registry, self.classification())
+            for refusal in refusals:
+                field = getattr(self, refusal.field)
                 if not field.errors:
-                    field.errors.append(str(message))
-            valid = valid and not errors
+                    field.errors.append(str(refusal))
+            valid = valid and not refusals
         return valid
-
-
-
-def add_errors(form: FlaskForm, errors: dict) -> None:
-    """Show a service's refusal on the form's fields ("" or a missing field: on the whole form)."""
-    for name, message in errors.items():
-        field = getattr(form, name, None) if name else None
-        if field is None:
-            form.form_errors.append(str(message))
-        else:
-            field.errors = [*field.errors, str(message)]
 
 
 def _grouped(registry: UnitRegistry, declarations: dict, placeholder: str) -> list[SelectChoice]:
@@ -147,7 +145,7 @@ class ContactFields:
         NumberRange(min=1, max=1_000_000, message=_l("Enter a number between %(min)s and %(max)s."))])
     contact_name = _text(_l("Contact person"), _l("Enter the name of the person to contact."), 200)
     phone = TelField(_l("Phone"), filters=[_clean], validators=[
-        DataRequired(_l("Enter a phone number.")), _normalised_by(services.normalise_phone)])
+        DataRequired(_l("Enter a phone number.")), _normalised_by(normalise_phone)])
     email = _email(_l("Contact email"))
 
 
@@ -162,10 +160,10 @@ class RegistrationForm(ContactFields, ClassificationForm):
         EqualTo("password", message=_l("The two passwords are not the same."))])
     name = _text(_l("Enterprise name"), _l("Enter the enterprise's name as registered."), 300)
     tax_code = StringField(_l("Tax code (MST)"), filters=[_clean], validators=[
-        DataRequired(_l("Enter the tax code.")), _normalised_by(services.normalise_tax_code)])
+        DataRequired(_l("Enter the tax code.")), _normalised_by(normalise_tax_code)])
 
-    def registration(self) -> services.Registration:
-        return services.Registration(
+    def registration(self) -> Registration:
+        return Registration(
             full_name=self.full_name.data, account_email=self.account_email.data, password=self.password.data,
             name=self.name.data, tax_code=self.tax_code.data, address=self.address.data, ward=self.ward.data,
             district=self.district.data, classification=self.classification(), headcount=self.headcount.data,
@@ -177,11 +175,11 @@ class EnterpriseEditForm(ContactFields, ClassificationForm):
     version = CountField(widget=HiddenInput(), validators=[InputRequired()])
 
     def contact(self) -> dict:
-        return {name: getattr(self, name).data for name in services.CONTACT_FIELDS}
+        return {name: getattr(self, name).data for name in CONTACT_FIELDS}
 
     def drop_classification(self) -> None:
         """Remove the fields HR may no longer change (they are then None and neither shown nor read)."""
-        for name in services.CLASSIFICATION_FIELDS:
+        for name in CLASSIFICATION_FIELDS:
             delattr(self, name)
 
 

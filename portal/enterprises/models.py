@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from portal.clock import utcnow
 from portal.db import UTCDateTime
 from portal.extensions import db
-from portal.plugins.registry import fold
+from portal.text import fold
 
 
 class EnterpriseStatus(str, Enum):
@@ -64,10 +64,6 @@ class Enterprise(db.Model):
     def _fold_name(self, _key: str, name: str) -> str:
         self.name_key = fold(name or "")
         return name
-
-    @property
-    def is_approved(self) -> bool:
-        return self.status == EnterpriseStatus.APPROVED.value
 
     def __repr__(self) -> str:
         return f"<Enterprise {self.tax_code} {self.status}>"

@@ -6,22 +6,20 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from portal.audit.services import trail
-from portal.auth.access import can_decide_enterprise, get_visible_enterprise_or_404, role_required
+from portal.auth.access import can_decide_enterprise, role_required
 from portal.auth.models import Role
-from portal.clock import local_today
-from portal.enterprises import services
-from portal.enterprises.forms import (
-    NOT_IN_PILOT,
-    DecisionForm,
-    EnterpriseEditForm,
-    RegistrationForm,
-    add_errors,
-)
+from portal.enterprises import classification, decisions, editing, registration
+from portal.enterprises import queue as queues
+from portal.enterprises.access import get_visible_enterprise_or_404
+from portal.enterprises.forms import NOT_IN_PILOT, DecisionForm, EnterpriseEditForm, RegistrationForm
 from portal.extensions import db, limiter
+from portal.forms import place_refusal
 from portal.i18n import localized
-from portal.passes.forms import RevokeForm
-from portal.passes.services import display_status, enterprise_passes, last_valid_day
+from portal.messages import Conflict, Refusal
+from portal.panels import panels
 from portal.plugins import current_registry
+from portal.units.services import UNIT_NOT_ACTIVE, is_active
+from portal.vocabulary import ENTERPRISE_STATUS_LABELS
 
 bp = Blueprint("enterprises", __name__, template_folder="templates")
 # Puts portal/audit/templates (the audit-trail partial) on the template path; it has no routes.
@@ -31,7 +29,7 @@ extra_blueprints = (audit_templates,)
 
 @bp.app_template_filter("tax_code")
 def _tax_code(value: str | None) -> str:
-    return services.format_tax_code(value)
+    return classification.format_tax_code(value)
 
 
 def _registration_limit() -> str:
@@ -63,9 +61,11 @@ def register():
         return redirect(url_for("home.travel_permit"))
     if form.validate_on_submit():
         try:
-            user = services.register(db.session, registry, form.registration())
-        except services.RegistrationError as error:
-            add_errors(form, error.errors)
+            user = registration.register(db.session, registry, form.registration())
+            db.session.commit()
+        except Refusal as refusal:
+            db.session.rollback()
+            form.form_errors.extend(str(problem) for problem in place_refusal(form, refusal))
         else:
             g.enterprise_registered = True
             login_user(user)
@@ -80,9 +80,9 @@ def register():
 def mine():
     """Show HR staff their enterprise: its status, what it means, its details."""
     enterprise = current_user.enterprise
-    active = services.active_worker_counts(db.session, [enterprise.id]).get(enterprise.id, 0)
+    active = queues.active_worker_counts(db.session, [enterprise.id]).get(enterprise.id, 0)
     return render_template("enterprises/mine.html", enterprise=enterprise, active_workers=active,
-                           described=_described(enterprise))
+                           described=_described(enterprise), unit_not_active=_unit_not_active(enterprise))
 
 
 @bp.route("/enterprise/edit", methods=["GET", "POST"])
@@ -94,15 +94,18 @@ def edit():
     form = _edit_form(registry, enterprise)
     if form.validate_on_submit():
         try:
-            changed = services.update_enterprise(
+            changed = editing.update_enterprise(
                 db.session, registry, enterprise.id, current_user, contact=form.contact(),
                 classification=form.classification() if form.unit is not None else None,
                 expected_version=form.version.data)
-        except services.ConflictError as error:
-            flash(str(error.message), "error")
+            db.session.commit()
+        except Conflict as conflict:
+            db.session.rollback()
+            flash(str(conflict), "error")
             return redirect(url_for(".edit"))
-        except services.EditError as error:
-            add_errors(form, error.errors)
+        except Refusal as refusal:
+            db.session.rollback()
+            form.form_errors.extend(str(problem) for problem in place_refusal(form, refusal))
         else:
             flash(_("Your changes are saved.") if changed else _("Nothing was changed."),
                   "success" if changed else "info")
@@ -114,10 +117,10 @@ def edit():
 def _edit_form(registry, enterprise) -> EnterpriseEditForm:
     form = EnterpriseEditForm() if request.method == "POST" else EnterpriseEditForm(obj=enterprise)
     form.fill_choices(registry)
-    if not services.can_reclassify(enterprise):
+    if not editing.can_reclassify(enterprise):
         form.drop_classification()
     elif request.method != "POST":
-        form.show(services.classification_of(enterprise))
+        form.show(classification.classification_of(enterprise))
     return form
 
 
@@ -127,25 +130,26 @@ def queue():
     """List the enterprises an official oversees (every unit's for the admin), pending first."""
     registry = current_registry()
     filters, unit_code = _queue_filters(registry)
-    result = services.queue(db.session, current_user, filters)
+    result = queues.queue(db.session, current_user, filters)
     kept = {"q": filters.search, "sector": filters.sector, "unit": filters.unit}
+    official_unit_inactive = current_user.is_official and not is_active(registry, current_user.unit.code)
     return render_template("enterprises/queue.html", result=result, filters=filters, unit_code=unit_code,
-                           registry=registry, status_labels=services.STATUS_LABELS,
-                           kept={name: value for name, value in kept.items() if value})
+                           registry=registry, kept={name: value for name, value in kept.items() if value},
+                           unit_not_active=UNIT_NOT_ACTIVE if official_unit_inactive else None)
 
 
-def _queue_filters(registry) -> tuple[services.QueueFilters, str]:
+def _queue_filters(registry) -> tuple[queues.QueueFilters, str]:
     """Read the queue's filters, keeping only values that mean something to this user."""
     args = request.args
-    status = args.get("status", services.PENDING)
-    if status != "all" and status not in services.STATUS_LABELS:
-        status = services.PENDING
+    status = args.get("status", decisions.PENDING)
+    if status != "all" and status not in ENTERPRISE_STATUS_LABELS:
+        status = decisions.PENDING
     unit = args.get("unit", "") if current_user.is_admin and args.get("unit") in registry.units else ""
     unit_code = current_user.unit.code if current_user.is_official else unit
     sector = args.get("sector", "")
     if not unit_code or sector not in registry.sectors.get(unit_code, {}):
         sector = ""
-    filters = services.QueueFilters(status=status, sector=sector, search=args.get("q", "")[:100], unit=unit,
+    filters = queues.QueueFilters(status=status, sector=sector, search=args.get("q", "")[:100], unit=unit,
                                     page=args.get("page", 1, type=int) or 1)
     return filters, unit_code
 
@@ -153,7 +157,7 @@ def _queue_filters(registry) -> tuple[services.QueueFilters, str]:
 @bp.get("/enterprises/<int:enterprise_id>")
 @role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
 def detail(enterprise_id: int):
-    """Show an enterprise, its workers' eligibility, its history, and the decisions an official may take."""
+    """Show an enterprise, what other features add (eligibility, cards), its history, and the decisions."""
     enterprise = get_visible_enterprise_or_404(db.session, enterprise_id)
     return _render_detail(enterprise, DecisionForm(formdata=None, version=enterprise.version))
 
@@ -167,15 +171,19 @@ def decide(enterprise_id: int):
         abort(403)
     form = DecisionForm()
     if form.validate():
+        registry = current_registry()
         try:
-            decision = services.decide(db.session, current_registry(), enterprise_id, form.action.data,
-                                       current_user, form.reason.data, form.version.data)
-        except services.DecisionError as error:
-            if "reason" not in error.errors:
-                flash(str(error.message), "error")
+            decision = decisions.decide(db.session, registry, enterprise_id, form.action.data, current_user,
+                                        form.reason.data, form.version.data)
+            db.session.commit()
+        except Refusal as refusal:
+            db.session.rollback()
+            if refusal.field != "reason":
+                flash(str(refusal), "error")
                 return redirect(url_for(".detail", enterprise_id=enterprise_id))
-            add_errors(form, error.errors)
+            place_refusal(form, refusal)
         else:
+            decisions.tell_unit_approved(registry, decision)
             flash(_decided_message(decision.action, enterprise.name), "success")
             return redirect(url_for(".detail", enterprise_id=enterprise_id))
     if not form.reason.errors:
@@ -195,22 +203,18 @@ def _decided_message(action: str, name: str) -> str:
 
 def _render_detail(enterprise, form: DecisionForm, status: int = 200):
     registry = current_registry()
-    passes = None
-    if can_decide_enterprise(current_user, enterprise):
-        # Officials revoke single cards here (a suspension revokes them all).
-        query = request.args.get("card", "")
-        passes = {"page": enterprise_passes(db.session, enterprise.id, query=query,
-                                            page=request.args.get("page", 1, type=int)),
-                  "query": query, "form": RevokeForm(formdata=None)}
     return render_template(
-        "enterprises/detail.html", passes=passes, pass_status=display_status, last_valid_day=last_valid_day,
-        today=local_today(), enterprise=enterprise, form=form,
-        described=_described(enterprise),
-        summary=services.worker_summary(db.session, registry, enterprise, local_today()),
-        basis_labels=services.BASIS_LABELS, events=trail(db.session, enterprise),
-        value_labels=_value_labels(registry, enterprise.unit.code),
-        can_decide=can_decide_enterprise(current_user, enterprise), actions=services.allowed_actions(enterprise),
+        "enterprises/detail.html", enterprise=enterprise, form=form, described=_described(enterprise),
+        unit_not_active=_unit_not_active(enterprise),
+        panels=panels("enterprise", enterprise=enterprise, user=current_user, registry=registry),
+        events=trail(db.session, enterprise), value_labels=_value_labels(registry, enterprise.unit.code),
+        can_decide=can_decide_enterprise(current_user, enterprise), actions=decisions.allowed_actions(enterprise),
     ), status
+
+
+def _unit_not_active(enterprise):
+    """Return what to say when the enterprise's unit is not active (its plugin disabled or uninstalled), else None."""
+    return None if is_active(current_registry(), enterprise.unit.code) else UNIT_NOT_ACTIVE
 
 
 def _described(enterprise) -> dict:
@@ -219,15 +223,15 @@ def _described(enterprise) -> dict:
     unit = enterprise.unit.code
     return {
         "unit": registry.units.get(unit),
-        "business_type": services.declared_label(registry, "business_types", unit, enterprise.business_type),
-        "sector": services.declared_label(registry, "sectors", unit, enterprise.sector),
-        "location": services.declared_label(registry, "locations", unit, enterprise.location),
+        "business_type": classification.declared_label(registry, "business_types", unit, enterprise.business_type),
+        "sector": classification.declared_label(registry, "sectors", unit, enterprise.sector),
+        "location": classification.declared_label(registry, "locations", unit, enterprise.location),
     }
 
 
 def _value_labels(registry, unit_code: str) -> dict:
     """Return, per audited field, the words to show for its stored codes (the enterprise's unit's first)."""
-    labels = {"status": {code: str(label) for code, label in services.STATUS_LABELS.items()},
+    labels = {"status": {code: str(label) for code, label in ENTERPRISE_STATUS_LABELS.items()},
               "unit": {code: localized(unit) for code, unit in registry.units.items()}}
     units = [unit_code, *(code for code in registry.units if code != unit_code)]
     for name, declarations in (("business_type", registry.business_types), ("sector", registry.sectors),

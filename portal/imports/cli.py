@@ -15,7 +15,7 @@ def imports() -> None:
 def imports_purge() -> None:
     """Delete the rows of uploads older than a day (their counts stay as the import's record)."""
     from portal.extensions import db
-    from portal.imports.services import purge_expired
+    from portal.imports.batches import purge_expired
 
     count = purge_expired(db.session)
     db.session.commit()

@@ -25,9 +25,9 @@ class ImportStatus(str, Enum):
 class ImportBatch(db.Model):
     """An uploaded worker list, parsed and checked, kept server-side between preview and commit.
 
-    The rows are stored compressed (``report_data``: what would happen to each row, as the preview shows it;
-    ``rows_data``: beside each, the worker's validated data, or None for a row with errors) and deleted after
-    a day; the counts stay as a record of the import.
+    The rows are stored compressed (``report_data``: what would happen to each row, as the preview shows it,
+    its problems as stored messages; ``rows_data``: beside each, the worker's validated data, or None for a
+    row with errors) and deleted after a day; the counts stay as a record of the import.
     """
 
     __tablename__ = "import_batches"
@@ -53,7 +53,7 @@ class ImportBatch(db.Model):
     header_row: Mapped[int] = mapped_column(Integer, default=1)
     #: field → the header as written in the user's file
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
-    #: file-level remarks, each {"vi": ..., "en": ...}
+    #: file-level remarks, each {"message": a stored portal.messages.Message, "level": "info" or "warning"}
     notices: Mapped[list] = mapped_column(JSON, default=list)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     create_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -64,7 +64,7 @@ class ImportBatch(db.Model):
     valid_only: Mapped[bool] = mapped_column(Boolean, default=False)
     written_created: Mapped[int] = mapped_column(Integer, default=0)
     written_updated: Mapped[int] = mapped_column(Integer, default=0)
-    #: why the last commit was refused or a job failed, {"vi": ..., "en": ...}
+    #: why the last commit was refused or a job failed (a stored portal.messages.Message)
     message: Mapped[dict | None] = mapped_column(JSON)
     #: the uploaded file, kept only until a background job has read it
     file_data: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -81,11 +81,6 @@ class ImportBatch(db.Model):
     @property
     def valid_count(self) -> int:
         return self.create_count + self.update_count + self.unchanged_count
-
-    @property
-    def is_open(self) -> bool:
-        """Say whether the batch may still be committed."""
-        return self.status == ImportStatus.READY.value and self.expires_at > utcnow()
 
     def rows(self) -> list[dict]:
         return unpack(self.rows_data)

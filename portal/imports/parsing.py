@@ -20,7 +20,8 @@ from datetime import date, datetime, time
 from flask_babel import lazy_gettext as _l
 
 from portal.clock import format_date
-from portal.plugins.registry import fold
+from portal.messages import Refusal
+from portal.text import fold
 
 
 @dataclass(frozen=True)
@@ -38,17 +39,8 @@ class Limits:
     max_zip_entries: int = 500
 
 
-class ImportFileError(ValueError):
-    """The file as a whole cannot be imported; ``message`` (translated lazily) says why and what to do."""
-
-    def __init__(self, message, **params):
-        super().__init__(message)
-        self.message = message
-        self.params = params
-
-    def text(self) -> str:
-        """Return the message in the current language."""
-        return str(self.message) % self.params if self.params else str(self.message)
+class ImportFileError(Refusal):
+    """The file as a whole cannot be imported; its message (rendered late) says why and what to do."""
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,19 @@ from __future__ import annotations
 import posixpath
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.auth.access import can_manage_workers, role_required
 from portal.auth.models import Role
 from portal.extensions import db
-from portal.i18n import current_language
-from portal.imports import services
+from portal.imports import batches, checking, committing, report, settings
 from portal.imports.forms import CommitForm, UploadForm
 from portal.imports.models import ImportBatch
 from portal.imports.parsing import ImportFileError, file_too_large, human_size
 from portal.imports.template import template_csv, template_xlsx
 from portal.jobs.models import Job
+from portal.messages import Refusal
 from portal.pagination import Page
 from portal.plugins import current_registry
 
@@ -55,13 +54,13 @@ def upload():
     if form.validate_on_submit():
         upload_file = form.file.data
         try:
-            data = _read_limited(upload_file.stream, services.limits().max_bytes)
-            batch = services.start_import(db.session, enterprise, current_user, _base_name(upload_file.filename),
+            data = _read_limited(upload_file.stream, settings.limits().max_bytes)
+            batch = checking.start_import(db.session, enterprise, current_user, _base_name(upload_file.filename),
                                           data, registry=current_registry())
             db.session.commit()
-        except ImportFileError as error:
+        except ImportFileError as refusal:
             db.session.rollback()
-            form.file.errors.append(error.text())
+            form.file.errors.append(str(refusal))
             status = 422
         else:
             return redirect(url_for(".preview", batch_id=batch.id))
@@ -72,7 +71,7 @@ def upload():
                                   ImportBatch.enterprise_id == enterprise.id)
         .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(10)
     ).all()
-    limits = services.limits()
+    limits = settings.limits()
     return render_template("imports/upload.html", form=form, recent=recent, enterprise=enterprise,
                            max_size=human_size(limits.max_bytes), max_rows=limits.max_rows), status
 
@@ -83,15 +82,15 @@ def preview(batch_id: int):
     """Show what the import would do (or did): counts, notices and the rows of one kind, page by page."""
     batch = _batch_or_404(batch_id)
     job = db.session.get(Job, batch.job_id) if batch.job_id else None
-    report = batch.report() if batch.report_data else []
+    entries = batch.report() if batch.report_data else []
     show = request.args.get("show") or ("problems" if batch.problem_count else "create")
     if show not in VIEWS:
         show = "problems"
-    rows = [entry for entry in report if entry["action"] in VIEWS[show]]
+    rows = [entry for entry in entries if entry["action"] in VIEWS[show]]
     page = Page.of(rows, request.args.get("page", 1, type=int), PAGE_SIZE)
     response = current_app.make_response(render_template(
         "imports/preview.html", batch=batch, job=job, show=show, page=page, form=CommitForm(),
-        language=current_language(), header=lambda name: services.column_header(batch, name),
+        header=lambda name: report.column_header(batch, name),
     ))
     response.headers.update(NO_STORE)
     return response
@@ -106,14 +105,15 @@ def commit(batch_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        written = services.commit_now(db.session, batch, current_user, valid_only=bool(form.valid_only.data))
-    except services.ImportRefused as error:
-        if not error.kept:
-            flash(error.text(), "error")
-    else:
-        if written:
-            flash(_("Imported: %(created)s new workers, %(updated)s updated.", created=batch.written_created,
-                    updated=batch.written_updated), "success")
+        outcome = committing.commit_now(db.session, current_registry(), batch, current_user,
+                                        valid_only=bool(form.valid_only.data))
+    except Refusal as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for(".preview", batch_id=batch_id))
+    db.session.commit()  # the rows written, or the batch kept ready with the reason (its page shows it)
+    if outcome.written:
+        flash(str(committing.written_message(batch)), "success")
     return redirect(url_for(".preview", batch_id=batch_id))
 
 
@@ -124,7 +124,7 @@ def problems(batch_id: int):
     batch = _batch_or_404(batch_id)
     if batch.report_data is None:
         abort(404)
-    response = current_app.response_class(services.problems_csv(batch, current_language()),
+    response = current_app.response_class(report.problems_csv(batch),
                                           mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f"attachment; filename=loi_nhap_danh_sach_{batch.id}.csv"
     response.headers.update(NO_STORE)
@@ -141,7 +141,7 @@ def _own_enterprise():
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
-    batch = services.get_batch_for(db.session, current_user, batch_id)
+    batch = batches.get_batch_for(db.session, current_user, batch_id)
     if batch is None:
         abort(404)
     return batch
@@ -151,7 +151,7 @@ def _read_limited(stream, max_bytes: int) -> bytes:
     """Read at most ``max_bytes`` (one more tells that the file is too large) instead of the whole upload."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise file_too_large(services.limits())
+        raise file_too_large(settings.limits())
     return data
 
 

@@ -14,7 +14,7 @@ import smtplib
 import time
 from email.utils import make_msgid
 
-from flask import current_app, has_request_context, render_template, request
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from portal.clock import utcnow
 from portal.mail.models import MailStatus, OutboxMail
 from portal.messages import Refusal
+from portal.navigation import external_url  # noqa: F401  (the name mail code uses)
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,6 @@ def sends_over_smtp(app=None) -> bool:
     return bool((app or current_app).config.get("MAIL_SERVER"))
 
 
-def external_url(endpoint: str, *, base_url: str | None = None, **values) -> str:
-    """Return an absolute link for a mail: on PUBLIC_BASE_URL when set (never a request's Host header
-    when it is), else on ``base_url`` or the current request's address."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or base_url
-    if not base and has_request_context():
-        base = request.host_url
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return (base or "http://localhost/").rstrip("/") + path
-
-
 def queue_mail(session: Session, *, to: str, template: str, context: dict, kind: str, locale: str = "vi",
                user_id: int | None = None, secret: bool = False) -> OutboxMail:
     """Render a mail in ``locale`` and add it to the outbox in ``session`` (not committed).
@@ -78,6 +69,13 @@ def queue_mail(session: Session, *, to: str, template: str, context: dict, kind:
         enqueue(session, SEND_JOB, {"mail_id": mail.id})
     log.info("mail %s (%s) to user %s %s", mail.id, kind, user_id, "queued for SMTP" if smtp else "kept in the outbox")
     return mail
+
+
+def on_account_mail_due(user, *, session: Session, template: str, kind: str, context: dict,
+                        secret: bool = False, **_ignored) -> None:
+    """Queue the mail an account needs (a confirmation or a reset link): a receiver wired in portal.wiring."""
+    queue_mail(session, to=user.email, template=template, locale=user.locale, user_id=user.id, kind=kind,
+               secret=secret, context={"user": user, **context})
 
 
 # ---------------------------------------------------------------------------

@@ -4,14 +4,14 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from portal.passes.services import REVOKE_REASONS
+from portal.vocabulary import REVOCATION_CHOICES, REVOCATION_REASONS
 
 
 class RevokeForm(FlaskForm):
     """Why a green card is revoked: a reason from the list, and details (required for "other")."""
 
-    reason = SelectField(_l("Reason"), choices=[SelectChoice(code, label) for code, label in REVOKE_REASONS],
-                         validators=[InputRequired()])
+    reason = SelectField(_l("Reason"), validators=[InputRequired()],
+                         choices=[SelectChoice(code, REVOCATION_REASONS[code]) for code in REVOCATION_CHOICES])
     note = TextAreaField(_l("Details of the reason"), validators=[Length(max=500)])
     next = HiddenField()
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import UTCDateTime
 from portal.extensions import db
+from portal.messages import Message
+from portal.vocabulary import REASON_WITH_NOTE, REVOCATION_REASONS
 
 
 class PassStatus(str, Enum):
@@ -47,7 +49,10 @@ class Pass(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=PassStatus.ACTIVE.value, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    # Why: a code of portal.vocabulary.REVOCATION_REASONS, and what the person added (a stored
+    # portal.messages.Message: their note as a literal, or the rule's own reason).
+    revocation_code: Mapped[str | None] = mapped_column(String(32))
+    revocation_note: Mapped[dict | None] = mapped_column(JSON)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -61,3 +66,19 @@ class Pass(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.status == PassStatus.REVOKED.value
+
+    @property
+    def revocation(self) -> Message | None:
+        """Why the card was revoked, rendered in the reader's language (None when it was not)."""
+        if not self.revocation_code:
+            return None
+        return revocation_message(self.revocation_code, self.revocation_note)
+
+
+def revocation_message(code: str, note=None) -> Message:
+    """Return the reason ``code``'s label followed by ``note`` (a stored message), or the note alone for "other"."""
+    note = Message.from_json(note) if note else None
+    if note is not None and (code == "other" or code not in REVOCATION_REASONS):
+        return note
+    label = Message.of(REVOCATION_REASONS.get(code, code))
+    return Message.of(REASON_WITH_NOTE, reason=label, note=note) if note is not None else label

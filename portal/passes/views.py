@@ -1,52 +1,35 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.auth.access import can_see_enterprise, get_manageable_worker_or_404, role_required
+from portal.auth.access import can_decide_enterprise, can_see_enterprise, role_required
 from portal.auth.models import Role
 from portal.clock import local_today
 from portal.errors import render_error
 from portal.extensions import db
 from portal.i18n import safe_next
 from portal.jobs.services import enqueue
+from portal.messages import Refusal
 from portal.navigation import has_endpoint
-from portal.passes import services
+from portal.panels import Panel
+from portal.passes import issuing, listing, revoking
 from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
+from portal.passes.pdf import check_downloadable, pass_pdf, pdf_filename
+from portal.passes.sheet import printable_count
 from portal.plugins import current_registry
 from portal.printing.card import public_base_url
-from portal.printing.sheet import printable_count
+from portal.units.services import UNIT_NOT_ACTIVE, is_active
+from portal.workers.access import get_manageable_worker_or_404
 from portal.workers.models import Worker
 
 bp = Blueprint("passes", __name__, template_folder="templates")
 
 PER_PAGE = 50
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
-
-
-@dataclass
-class Page:
-    """One page of an in-memory list, shaped like Flask-SQLAlchemy's pagination for the macro."""
-
-    items: list
-    page: int
-    pages: int
-
-    @classmethod
-    def of(cls, items: list, page: int, per_page: int) -> Page:
-        pages = max(1, -(-len(items) // per_page))
-        page = min(max(1, page), pages)
-        return cls(items[(page - 1) * per_page:page * per_page], page, pages)
-
-    has_prev = property(lambda self: self.page > 1)
-    has_next = property(lambda self: self.page < self.pages)
-    prev_num = property(lambda self: self.page - 1)
-    next_num = property(lambda self: self.page + 1)
 
 
 def pdf_response(data: bytes, filename: str):
@@ -73,20 +56,19 @@ def _back(fallback: str | None = None) -> str:
 @bp.get("/passes")
 @role_required(Role.HR)
 def index():
-    """List the enterprise's workers, who may hold a green card today, and their cards."""
+    """List the enterprise's workers, who may hold a green card (as last evaluated), and their cards."""
     enterprise = current_user.enterprise
     today = local_today()
-    rows = services.eligibility_rows(db.session, current_registry(), enterprise, today)
     which = request.args.get("show", "all")
-    which = which if which in services.FILTERS else "all"
+    which = which if which in listing.FILTERS else "all"
     query = request.args.get("q", "").strip()[:100]
-    shown = services.search_rows(services.filter_rows(rows, which), query)
-    page = Page.of(shown, request.args.get("page", 1, type=int), PER_PAGE)
-    printable = sum(1 for row in rows if row.pass_ and not services.is_expired(row.pass_, today))
+    page = listing.worker_rows(db.session, enterprise.id, which=which, query=query,
+                               page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
     return render_template(
-        "passes/index.html", enterprise=enterprise, refusal=services.refusal(enterprise), page=page,
-        counts=services.count_rows(rows), which=which, query=query, printable=printable, today=today,
-        status_of=services.display_status, last_day=services.last_valid_day, revoke_form=RevokeForm(formdata=None),
+        "passes/index.html", enterprise=enterprise, refusal=issuing.issuing_refusal(current_registry(), enterprise),
+        page=page, counts=listing.row_counts(db.session, enterprise.id, today), which=which, query=query,
+        printable=printable_count(db.session, enterprise.id, today), today=today,
+        status_of=listing.display_status, last_day=listing.last_valid_day, revoke_form=RevokeForm(formdata=None),
     )
 
 
@@ -95,14 +77,14 @@ def index():
 def issue(worker_id: int):
     """Issue one worker's green card (or bring it up to date)."""
     worker = get_manageable_worker_or_404(db.session, worker_id)
-    current = services.active_pass_for(db.session, worker.id)
+    current = issuing.active_pass_for(db.session, worker.id)
     before = current.version if current else None
     try:
-        pass_ = services.issue_pass(db.session, current_registry(), worker, current_user)
+        pass_ = issuing.issue_pass(db.session, current_registry(), worker, current_user)
         db.session.commit()
-    except services.PassError as error:
+    except Refusal as refusal:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(str(refusal), "error")
         return redirect(_back())
     if before is None:
         flash(_("Green card %(serial)s issued to %(name)s.", serial=pass_.serial, name=worker.full_name), "success")
@@ -119,26 +101,26 @@ def issue(worker_id: int):
 def issue_all():
     """Issue the cards of every eligible worker at once (as a background job for large enterprises)."""
     enterprise = current_user.enterprise
-    refusal = services.refusal(enterprise)
+    registry = current_registry()
+    refusal = issuing.issuing_refusal(registry, enterprise)
     if refusal:
         flash(str(refusal), "error")
         return redirect(_back())
     workers = db.session.scalar(select(func.count()).select_from(Worker).where(
         Worker.enterprise_id == enterprise.id, Worker.active.is_(True)))
-    if workers > current_app.config.get("PASSES_ISSUE_ALL_INLINE_MAX", services.ISSUE_ALL_INLINE_MAX):
+    if workers > current_app.config.get("PASSES_ISSUE_ALL_INLINE_MAX", issuing.ISSUE_ALL_INLINE_MAX):
         job = enqueue(db.session, "issue_all", {"enterprise_id": enterprise.id, "actor_id": current_user.id},
                       user_id=current_user.id, enterprise_id=enterprise.id)
         db.session.commit()
         return redirect(url_for("jobs.status", job_id=job.id))
     try:
-        summary = services.issue_all_eligible(db.session, current_registry(), enterprise, current_user)
+        result = issuing.issue_all_eligible(db.session, registry, enterprise, current_user)
         db.session.commit()
-    except services.PassError as error:
+    except Refusal as refusal:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(str(refusal), "error")
         return redirect(_back())
-    flash(_("%(issued)s green cards issued, %(renewed)s updated, %(unchanged)s already up to date; "
-            "%(ineligible)s workers are not eligible today.", **summary.as_dict()), "success")
+    flash(str(result.message()), "success")
     return redirect(_back())
 
 
@@ -157,7 +139,8 @@ def revoke(pass_id: int):
                 flash(str(error), "error")
         return redirect(_back(fallback))
     name = pass_.worker.full_name
-    if services.revoke_pass(db.session, pass_, current_user, services.reason_text(form.reason.data, form.note.data)):
+    if revoking.revoke_pass(db.session, current_registry(), pass_, current_user, form.reason.data,
+                            revoking.typed_note(form.note.data)):
         db.session.commit()
         flash(_("Green card %(serial)s of %(name)s revoked.", serial=pass_.serial, name=name), "success")
     else:
@@ -170,12 +153,15 @@ def revoke(pass_id: int):
 def pdf(pass_id: int):
     """Download one green card as a PDF (rendered once per content, then served from the cache)."""
     pass_ = get_visible_pass_or_404(pass_id)
-    if pass_.is_revoked:
-        return render_error(410, _("This green card was revoked and can no longer be downloaded."))
+    registry = current_registry()
+    try:
+        check_downloadable(registry, pass_)
+    except Refusal as refusal:
+        return render_error(410 if pass_.is_revoked else 409, str(refusal))
     locale = request.args.get("lang", "vi")
     locale = locale if locale in current_app.config["LANGUAGES"] else "vi"
-    data = services.pass_pdf(pass_, current_registry(), base_url=public_base_url(), locale=locale)
-    return pdf_response(data, services.pdf_filename(pass_))
+    data = pass_pdf(pass_, registry, base_url=public_base_url(), locale=locale)
+    return pdf_response(data, pdf_filename(pass_))
 
 
 @bp.post("/passes/print-sheet")
@@ -183,6 +169,9 @@ def pdf(pass_id: int):
 def print_sheet():
     """Start laying out every active card four to an A4 page; follow it on the job's page."""
     enterprise = current_user.enterprise
+    if not is_active(current_registry(), enterprise.unit.code):
+        flash(str(UNIT_NOT_ACTIVE), "error")
+        return redirect(url_for("passes.index"))
     if not printable_count(db.session, enterprise.id):
         flash(_("There is no active green card to print."), "error")
         return redirect(url_for("passes.index"))
@@ -191,3 +180,16 @@ def print_sheet():
                   user_id=current_user.id, enterprise_id=enterprise.id)
     db.session.commit()
     return redirect(url_for("jobs.status", job_id=job.id))
+
+
+def enterprise_cards_panel(*, enterprise, user, **_context) -> Panel | None:
+    """The enterprise page's list of its cards, for the officials who may revoke them (a suspension revokes all)."""
+    if not can_decide_enterprise(user, enterprise):
+        return None
+    query = request.args.get("card", "")
+    return Panel("passes/_enterprise_cards.html", {
+        "enterprise": enterprise, "query": query, "today": local_today(), "form": RevokeForm(formdata=None),
+        "page": listing.enterprise_passes(db.session, enterprise.id, query=query,
+                                          page=request.args.get("page", 1, type=int)),
+        "status_of": listing.display_status, "last_day": listing.last_valid_day,
+    })

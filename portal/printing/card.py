@@ -72,7 +72,7 @@ def build_card(pass_, registry, *, base_url: str, locale: str = "vi", keys=None)
     """Gather ``pass_``'s printed content and sign its token (with ``keys`` or the app's key ring)."""
     worker, enterprise, unit = pass_.worker, pass_.enterprise, pass_.unit
     valid_from, valid_until = valid_days(pass_)
-    token = sign_pass_token(pass_, registry, keys=keys)
+    token = sign_pass_token(pass_, keys=keys)
     with force_locale(locale):
         # Plugins answer with lazy strings: resolve them in the pass's language, not the request's.
         extra = tuple(str(line) for line in registry.extra_lines(unit.code, pass_facts(pass_)))

@@ -7,6 +7,7 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 
 @click.group()
@@ -87,7 +88,8 @@ def erase(before, yes: bool, batch_size: int) -> None:
                               after_batch=after_batch)
     except services.ErasureRefused as refused:
         session.rollback()
-        raise click.ClickException(f"Nothing was erased: {refused}.") from None
+        with force_locale("en"):  # the command line speaks English
+            raise click.ClickException(f"Nothing was erased: {refused}.") from None
     session.commit()
     files, size = services.erase_files(app)
     click.echo(f"  files: {files:,} deleted ({_megabytes(size)}) from the "

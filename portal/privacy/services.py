@@ -9,8 +9,11 @@ What goes, for every worker registered before the day given:
 * the worker's name, ID number, date of birth, phone, home address, job title and health data
   (doses, recovery, tests); the row stays, marked ``erased_at``, so that every count stays: an
   erased worker's eligibility, as last evaluated, is final and no refresh asks the rules again;
-* their green cards' home address (``route_from``), revocation reasons (HR may have typed a note) and
-  content digest (a digest of the personal data); serial, unit, validity, status and versions stay;
+* their green cards' home address (``route_from``), revocation notes (what HR typed beside the reason
+  code) and content digest (a digest of the personal data); serial, unit, validity, status, reason
+  codes and versions stay;
+* their eligibility snapshot's dates and the rule's reason (it quotes dose, recovery and test dates);
+  eligibility and basis stay;
 * the audit trail's copies of those fields and its reasons, about those workers, cards and import files;
 * every import file and its stored rows (the batch's counts stay);
 * every job's output file and results (print sheets carry names); jobs started before the day go;
@@ -25,14 +28,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, delete, func, literal, or_, select, update
 
 from portal import clock
 from portal.audit.models import AuditEvent
-from portal.dashboard.eligibility import RefreshScope, refresh_eligibility
-from portal.dashboard.models import EligibilitySnapshot
+from portal.eligibility.models import EligibilitySnapshot
+from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
 from portal.imports.models import ImportBatch, ImportStatus
 from portal.jobs.models import Job, JobStatus
+from portal.messages import Refusal
 from portal.passes.models import Pass
 from portal.storage import blob_store
 from portal.storage.cache import ROOT as CACHE_ROOT
@@ -44,16 +49,22 @@ ERASED_NAME = "—"
 ERASED_BIRTH_DATE = date(1900, 1, 1)
 ERASED_DIGEST = "erased"
 #: Keys of audit entries' before/after that carry a worker's data (portal.workers.services.snapshot,
-#: portal.passes.services._snapshot, the import record).
+#: portal.passes.issuing.snapshot, the import record).
 PERSONAL_AUDIT_KEYS = frozenset({
     "full_name", "name_key", "citizen_id", "date_of_birth", "phone", "home_address", "home_ward", "home_district",
     "job_title", "doses", "recovered_on", "tested_on", "test_kind", "route_from", "file", "content_digest",
+    "note",  # a revocation's note (portal.passes.revoking)
 })
 #: Where job output files live in the blob store (portal.jobs.execution).
 JOBS_ROOT = "jobs/"
 
 
-class ErasureRefused(Exception):
+#: Why an erase waits (a job could write a print sheet of erased workers after it).
+JOBS_IN_FLIGHT = _l("%(count)s background jobs are queued or running: let them finish (portal jobs worker) "
+                    "or fail, then erase")
+
+
+class ErasureRefused(Refusal):
     """The erase cannot run now (jobs are still running); the message says why."""
 
 
@@ -170,8 +181,7 @@ def erase(session, registry, before: date, *, now: datetime | None = None, batch
     """
     in_flight = _jobs_in_flight(session)
     if in_flight:
-        raise ErasureRefused(f"{in_flight} background jobs are queued or running: let them finish "
-                             "(portal jobs worker) or fail, then erase")
+        raise ErasureRefused(JOBS_IN_FLIGHT, count=in_flight)
     now = now or clock.utcnow()
     cutoff = cutoff_of(before)
     done = Survey(before, cutoff)
@@ -217,8 +227,9 @@ def _erase_workers(session, registry, ids: list[int], now: datetime, done: Surve
             date_of_birth=ERASED_BIRTH_DATE, phone="", home_address="", home_ward="", home_district="",
             job_title="", recovered_on=None, test_kind=None, tested_on=None, erased_at=now),
         execution_options={"synchronize_session": False})
+    # The rule's reason carries the dates of doses, recovery and tests: it goes, the basis stays.
     session.execute(update(EligibilitySnapshot).where(EligibilitySnapshot.worker_id.in_(ids))
-                    .values(since=None, until=None), execution_options={"synchronize_session": False})
+                    .values(since=None, until=None, reason=None), execution_options={"synchronize_session": False})
     _erase_passes(session, pass_ids)
     done.passes += len(pass_ids)
     done.audit_events += _scrub_audit(session, Worker.__tablename__, ids)
@@ -229,9 +240,9 @@ def _erase_workers(session, registry, ids: list[int], now: datetime, done: Surve
 def _erase_passes(session, pass_ids: list[int]) -> None:
     table = Pass.__table__
     for start in range(0, len(pass_ids), BATCH_SIZE):
-        # A revocation's reason may be a note typed by HR (names, phones): it goes; the status stays.
+        # A revocation's note may be typed by HR (names, phones): it goes; its reason code and the status stay.
         session.execute(update(table).where(table.c.id.in_(pass_ids[start:start + BATCH_SIZE]))
-                        .values(route_from="", content_digest=ERASED_DIGEST, revocation_reason=None),
+                        .values(route_from="", content_digest=ERASED_DIGEST, revocation_note=None),
                         execution_options={"synchronize_session": False})
 
 

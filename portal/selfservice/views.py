@@ -4,7 +4,8 @@ import hmac
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from portal.extensions import db, limiter
-from portal.passes.services import pass_pdf, pdf_filename
+from portal.messages import Refusal
+from portal.passes.pdf import check_downloadable, pass_pdf, pdf_filename
 from portal.passes.views import NO_STORE, pdf_response
 from portal.plugins import current_registry
 from portal.printing.card import public_base_url
@@ -44,14 +45,20 @@ def lookup():
     URL (history, logs, a shared link), and nothing is left to fetch later.
     """
     form = LookupForm()
-    not_found = False
+    not_found, refusal = False, None
     if form.validate_on_submit():
         pass_ = services.find_own_pass(db.session, form.citizen_id.data, form.date_of_birth.birth_date,
                                        form.phone_last4.data)
-        if pass_ is not None:
-            data = pass_pdf(pass_, current_registry(), base_url=public_base_url(), locale="vi")
-            return pdf_response(data, pdf_filename(pass_))
-        not_found = True
-    response = make_response(render_template("selfservice/lookup.html", form=form, not_found=not_found))
+        registry = current_registry()
+        try:
+            if pass_ is not None:
+                check_downloadable(registry, pass_)
+                data = pass_pdf(pass_, registry, base_url=public_base_url(), locale="vi")
+                return pdf_response(data, pdf_filename(pass_))
+            not_found = True
+        except Refusal as refused:
+            refusal = refused
+    response = make_response(render_template("selfservice/lookup.html", form=form, not_found=not_found,
+                                             refusal=refusal))
     response.headers.update(NO_STORE)
     return response

@@ -20,6 +20,7 @@ from portal.tokens.keys import (
     key_encryption_key,
     public_keys_from_document,
 )
+from portal.tokens.pass_data import timing
 
 
 @click.group()
@@ -144,16 +145,14 @@ def _token_from(text: str) -> str:
 
 def offline_outcome(payload, revocations: dict | None, now: datetime) -> str:
     """Judge a genuine token from its own dates and windows and an optional revocation list."""
-    from portal.verify.services import timing_outcome
-
     for item in (revocations or {}).get("revoked", ()):
         if item.get("serial") == payload.serial:
             return "revoked"
     for item in (revocations or {}).get("superseded", ()):
         if item.get("serial") == payload.serial and payload.version < int(item.get("current_version", 0)):
             return "superseded"
-    return timing_outcome(start_of_local_day(payload.valid_from), end_of_local_day(payload.valid_until),
-                          payload.windows, now).value
+    return timing(start_of_local_day(payload.valid_from), end_of_local_day(payload.valid_until),
+                  payload.windows, now)
 
 
 @click.command("verify")

@@ -33,8 +33,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from portal.plugins.registry import fold
 from portal.plugins.types import CommuteWindow
+from portal.text import fold
 
 FORMAT_V1 = 1
 KID_BYTES = 2
@@ -272,15 +272,9 @@ def payload_for_pass(pass_) -> TokenPayload:
     )
 
 
-def sign_pass_token(pass_, registry=None, *, keys=None) -> str:
-    """Return the signed token of ``pass_`` with the active key (of the running app unless ``keys`` given).
+def sign_pass_token(pass_, *, keys=None) -> str:
+    """Return the signed token of ``pass_`` with the active key (of the running app unless ``keys`` given)."""
+    from portal.tokens.keys import current_keyring
 
-    ``registry`` is the unit registry; it is not needed for signing and is accepted so that every
-    pass function takes the same arguments.
-    """
-    from portal.tokens.keys import KeyRing, current_keyring
-
-    if keys is None and isinstance(registry, KeyRing):
-        keys = registry
     kid, private_key = (keys or current_keyring()).signing_key()
     return sign_payload(payload_for_pass(pass_), kid, private_key)

@@ -1,9 +1,11 @@
-"""Keep the pilot_units table in step with the installed unit plugins."""
+"""Keep the pilot_units table in step with the installed unit plugins; say whether a unit is active."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.messages import Refusal
 from portal.plugins.registry import UnitRegistry
 from portal.units.models import PilotUnit
 
@@ -31,3 +33,20 @@ def unit_row(session: Session, registry: UnitRegistry, code: str) -> PilotUnit:
         sync_units(session, registry)
         row = session.scalar(select(PilotUnit).where(PilotUnit.code == code))
     return row
+
+
+#: What a page says, and a refused change answers, about a unit whose plugin is not installed or disabled.
+UNIT_NOT_ACTIVE = _l("This pilot unit is not active on the portal now (its rules are not installed): "
+                     "nothing that needs its rules can be done until it is active again. Ask the city's "
+                     "administrator.")
+
+
+def is_active(registry: UnitRegistry, unit_code: str | None) -> bool:
+    """Say whether a plugin of the running app brings the unit ``unit_code`` (installed and not disabled)."""
+    return unit_code in registry.units
+
+
+def require_active(registry: UnitRegistry, unit) -> None:
+    """Raise a Refusal unless ``unit`` (a PilotUnit) is active: its rules are needed for what comes next."""
+    if not is_active(registry, unit.code):
+        raise Refusal(UNIT_NOT_ACTIVE)

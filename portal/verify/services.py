@@ -1,45 +1,45 @@
 """Checkpoint verification: signature first, then the pass's state in the database, then the clock."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import Enum
+from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from portal.clock import local, utcnow
+from portal.clock import HCMC, end_of_local_day, local, start_of_local_day, utcnow
 from portal.db import utc
 from portal.enterprises.models import Enterprise, EnterpriseStatus
 from portal.passes.models import Pass, PassStatus
 from portal.plugins.types import CommuteWindow
 from portal.tokens.codec import InvalidToken, TokenPayload, decode_token
-from portal.tokens.pass_data import parse_windows, valid_days
+from portal.tokens.pass_data import parse_windows, timing, valid_days
 from portal.units.models import PilotUnit
 from portal.verify.models import VerificationRecord
+from portal.verify.outcomes import Outcome, OutcomeLabel, outcome_label
 from portal.workers.models import Worker, mask_citizen_id
 
 #: Revocation reason (a code, not free text) when the enterprise no longer takes part.
 ENTERPRISE_SUSPENDED = "enterprise suspended"
-#: Reason given with EXPIRED when the first valid day has not come yet.
-NOT_YET_VALID = "not yet valid"
 
 
-class Outcome(str, Enum):
-    VALID = "valid"
-    OUTSIDE_WINDOW = "outside_window"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    SUPERSEDED = "superseded"
-    INVALID = "invalid"
+@dataclass(frozen=True)
+class NextWindow:
+    """The next stretch of travel hours a card allows, as local instants."""
+
+    start: datetime
+    end: datetime
+    direction: str
 
 
 @dataclass(frozen=True)
 class Verification:
     """The answer a checkpoint sees: the outcome and, for a genuine pass, the minimal facts to compare.
 
-    No field is filled for an invalid token: nothing it says can be trusted.
+    No field is filled for an invalid token: nothing it says can be trusted. A superseded card is
+    described only by what its own token proves (``as_printed``): its printed name, dates and windows,
+    never the newer card's route or details.
     """
 
     outcome: Outcome
@@ -59,19 +59,31 @@ class Verification:
     route_to: str = ""
     valid_from: date | None = None
     valid_until: date | None = None
+    next_window: NextWindow | None = None
+    as_printed: bool = False
+    # Kept for the scan record (statistics per unit and sector), never shown.
+    unit_id: int | None = None
+    sector: str | None = None
 
     @property
-    def is_valid(self) -> bool:
-        return self.outcome is Outcome.VALID
+    def label(self) -> OutcomeLabel:
+        return outcome_label(self.outcome)
 
-    def as_json(self) -> dict:
-        """Return the JSON answer for checkpoint apps."""
+    def record_row(self) -> dict:
+        """Return the scan record: outcome, time, unit, sector; never who."""
+        return {"at": self.checked_at, "outcome": self.outcome.value, "unit_id": self.unit_id, "sector": self.sector}
+
+    def as_json(self, texts: dict | None = None) -> dict:
+        """Return the JSON answer for checkpoint apps; ``texts`` adds the screen's words in one language."""
         answer = {
             "outcome": self.outcome.value,
+            "signal": self.label.signal.value,
             "reason": self.reason or None,
             "checked_at": self.checked_at.isoformat(),
             "checked_at_local": local(self.checked_at).isoformat(),
         }
+        if texts is not None:
+            answer.update(texts)
         if self.outcome is Outcome.INVALID:
             return answer
         answer["pass"] = {
@@ -79,30 +91,49 @@ class Verification:
             "version": self.version,
             "holder_name": self.holder_name,
             "birth_year": self.birth_year,
-            "masked_id": self.masked_id,
-            "enterprise": self.enterprise_name,
+            "masked_id": self.masked_id or None,
+            "enterprise": self.enterprise_name or None,
             "unit": {"code": self.unit_code, "name_vi": self.unit_name_vi, "name_en": self.unit_name_en},
-            "windows": [{"start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}", "direction": w.direction}
-                        for w in self.windows],
-            "route_from": self.route_from,
-            "route_to": self.route_to,
+            "windows": [_window_json(w) for w in self.windows],
+            "route_from": self.route_from or None,
+            "route_to": self.route_to or None,
             "valid_from": self.valid_from.isoformat() if self.valid_from else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "as_printed": self.as_printed,
         }
+        if self.next_window is not None:
+            answer["next_window"] = {"date": self.next_window.start.date().isoformat(),
+                                     "start": f"{self.next_window.start:%H:%M}", "end": f"{self.next_window.end:%H:%M}",
+                                     "direction": self.next_window.direction}
         return answer
 
 
+def _window_json(window: CommuteWindow) -> dict:
+    return {"start": f"{window.start:%H:%M}", "end": f"{window.end:%H:%M}", "direction": window.direction}
+
+
 def timing_outcome(valid_from: datetime, valid_until: datetime, windows, now: datetime) -> Outcome:
-    """Say whether ``now`` is inside the validity (``valid_until`` exclusive) and one of the daily windows.
+    """Say whether ``now`` is before, inside or after the validity (``valid_until`` exclusive), and in a window.
 
     Windows are compared in HCMC local time to the second, both ends included.
     """
-    if not valid_from <= now < valid_until:
-        return Outcome.EXPIRED
-    moment = local(now).time()
-    if any(window.contains(moment) for window in windows):
-        return Outcome.VALID
-    return Outcome.OUTSIDE_WINDOW
+    return Outcome(timing(valid_from, valid_until, windows, now))
+
+
+def next_window(windows, now: datetime, valid_until: datetime) -> NextWindow | None:
+    """Return the first window that opens after ``now`` and before the card's validity ends."""
+    today = local(now).date()
+    best = None
+    for offset in (0, 1, 2):
+        day = today + timedelta(days=offset)
+        for window in windows:
+            start = datetime.combine(day, window.start, tzinfo=HCMC)
+            if now < start < valid_until and (best is None or start < best[0]):
+                end_day = day if window.end > window.start else day + timedelta(days=1)
+                best = (start, datetime.combine(end_day, window.end, tzinfo=HCMC), window.direction)
+        if best is not None:
+            break
+    return NextWindow(*best) if best else None
 
 
 @dataclass(frozen=True)
@@ -130,9 +161,15 @@ class PassState:
     unit_name_en: str
 
 
+class PassReader(Protocol):
+    """Anything that finds the state of a pass by its serial (the checkpoint's own connection)."""
+
+    def find_pass(self, serial: str) -> PassState | None: ...
+
+
 _passes, _workers, _enterprises, _units = (model.__table__ for model in (Pass, Worker, Enterprise, PilotUnit))
-# Table columns, not ORM attributes: the statement runs on the connection, skipping the ORM layer.
-_FIND_PASS = (
+# Table columns, not ORM attributes: the statement runs on a connection, skipping the ORM layer.
+FIND_PASS = (
     select(_passes.c.serial, _passes.c.version, _passes.c.status, _passes.c.valid_from, _passes.c.valid_until,
            _passes.c.windows, _passes.c.route_from, _passes.c.route_to, _passes.c.unit_id,
            _workers.c.full_name, _workers.c.date_of_birth, _workers.c.citizen_id,
@@ -143,46 +180,61 @@ _FIND_PASS = (
     .join(_units, _passes.c.unit_id == _units.c.id)
     .where(_passes.c.serial == bindparam("serial"))
 )
-_RECORD = insert(VerificationRecord.__table__)
+RECORD = insert(VerificationRecord.__table__)
 
 
-def verify(session: Session | Connection, registry, token: str, *, now: datetime | None = None,
-           record: bool | Callable[[dict], None] = True, keys=None) -> Verification:
+def verify(source: Session | Connection | PassReader, token: str, *, now: datetime | None = None,
+           keys=None, decode=decode_token) -> Verification:
     """Check ``token`` at ``now``: signature (with ``keys`` or the app's key ring), pass state, time.
 
-    ``record=True`` writes a VerificationRecord (outcome, time, unit, sector; never who) in
-    ``session``'s transaction (the caller commits); a callable receives that row instead (the
-    checkpoint views hand it to the batching recorder). ``session`` may also be a Core connection
-    (the views use one in autocommit mode: a scan is a single read).
+    ``source`` is a session, a connection or a :class:`PassReader`; nothing is written (the caller
+    records the scan with :meth:`Verification.record_row`). ``decode`` may remember signatures
+    already checked (see :mod:`portal.verify.signatures`).
     """
-    from portal.tokens.keys import current_keyring
+    if keys is None:
+        from portal.tokens.keys import current_keyring
 
+        keys = current_keyring().verifying_keys()
     now = utc(local(now)) if now is not None else utcnow()  # local() refuses a naive datetime
     try:
-        payload = decode_token(token, keys if keys is not None else current_keyring())
+        payload = decode(token, keys)
     except InvalidToken as error:
-        return _finish(session, Verification(Outcome.INVALID, now, reason=str(error)), None, record)
-    state = _find_pass(session, payload)
-    if state is None:
-        return _finish(session, Verification(Outcome.INVALID, now, reason="unknown serial"), None, record)
-    outcome, reason = _assess(state, payload, now)
-    return _finish(session, _describe(state, payload, outcome, reason, now), state, record)
+        return Verification(Outcome.INVALID, now, reason=str(error))
+    return judge(find_pass(source, payload.serial), payload, now)
 
 
-def _connection(session: Session | Connection) -> Connection:
-    return session if isinstance(session, Connection) else session.connection()
+def judge(state: PassState | None, payload: TokenPayload, now: datetime) -> Verification:
+    """Return the answer for a genuine token ``payload`` given its pass's ``state`` in the database."""
+    if state is None or state.unit_short_code != payload.unit:
+        return Verification(Outcome.INVALID, now, reason="unknown serial")
+    windows = parse_windows(state.windows)
+    outcome, reason = _assess(state, payload, windows, now)
+    return _describe(state, payload, windows, outcome, reason, now)
 
 
-def _find_pass(session: Session | Connection, payload: TokenPayload) -> PassState | None:
-    # One row of plain columns, no ORM objects: this runs for every scan at every checkpoint.
-    row = _connection(session).execute(_FIND_PASS, {"serial": payload.serial}).first()
-    if row is None:
-        return None
-    state = PassState(*row)
-    return state if state.unit_short_code == payload.unit else None
+def token_outcome(payload: TokenPayload, now: datetime) -> Outcome:
+    """Return what the token's own dates and windows say at ``now`` (what an offline verifier sees)."""
+    return timing_outcome(start_of_local_day(payload.valid_from), end_of_local_day(payload.valid_until),
+                          payload.windows, now)
 
 
-def _assess(state: PassState, payload: TokenPayload, now: datetime) -> tuple[Outcome, str]:
+def find_pass(source: Session | Connection | PassReader, serial: str) -> PassState | None:
+    """Return the state of pass ``serial`` (one row of plain columns), or None."""
+    finder = getattr(source, "find_pass", None)
+    if finder is not None:
+        return finder(serial)
+    connection = source if isinstance(source, Connection) else source.connection()
+    row = connection.execute(FIND_PASS, {"serial": serial}).first()
+    return PassState(*row) if row is not None else None
+
+
+def record_scan(session: Session | Connection, result: Verification) -> None:
+    """Add the scan record of ``result`` in ``session``'s transaction (the caller commits)."""
+    connection = session if isinstance(session, Connection) else session.connection()
+    connection.execute(RECORD, result.record_row())
+
+
+def _assess(state: PassState, payload: TokenPayload, windows, now: datetime) -> tuple[Outcome, str]:
     if state.status == PassStatus.REVOKED.value:
         # Never the typed reason: it is free text (it could even name an illness) and this answer is public.
         return Outcome.REVOKED, ""
@@ -193,44 +245,29 @@ def _assess(state: PassState, payload: TokenPayload, now: datetime) -> tuple[Out
     if payload.version > state.version:
         return Outcome.INVALID, "unknown version"  # signed by us, yet never issued: refuse it
     # The token and the row agree on this version; the row is the authority on dates and windows.
-    outcome = timing_outcome(state.valid_from, state.valid_until, parse_windows(state.windows), now)
-    return outcome, NOT_YET_VALID if outcome is Outcome.EXPIRED and now < state.valid_from else ""
+    return timing_outcome(state.valid_from, state.valid_until, windows, now), ""
 
 
-def _describe(state: PassState, payload: TokenPayload, outcome: Outcome, reason: str,
-              now: datetime) -> Verification:
-    current = payload.version == state.version
-    # An older card is described as printed (its windows and dates), so the officer can compare it.
-    valid_from, valid_until = valid_days(state) if current else (payload.valid_from, payload.valid_until)
+def _describe(state: PassState, payload: TokenPayload, windows: tuple[CommuteWindow, ...], outcome: Outcome,
+              reason: str, now: datetime) -> Verification:
+    common = {"outcome": outcome, "checked_at": now, "reason": reason, "unit_id": state.unit_id,
+              "sector": state.sector}
+    if outcome is Outcome.INVALID:
+        return Verification(**common)
+    units = {"unit_code": state.unit_code, "unit_name_vi": state.unit_name_vi, "unit_name_en": state.unit_name_en}
+    if payload.version != state.version:
+        # An older card: only what its own signed token says (the row describes the newer card).
+        return Verification(**common, **units, serial=payload.serial, version=payload.version, holder_name=payload.name,
+                            windows=payload.windows, valid_from=payload.valid_from, valid_until=payload.valid_until,
+                            as_printed=True)
+    valid_from, valid_until = valid_days(state)
     return Verification(
-        outcome=outcome, checked_at=now, reason=reason, serial=state.serial, version=payload.version,
-        holder_name=state.full_name, birth_year=state.date_of_birth.year,
-        masked_id=mask_citizen_id(state.citizen_id), enterprise_name=state.enterprise_name,
-        unit_code=state.unit_code, unit_name_vi=state.unit_name_vi, unit_name_en=state.unit_name_en,
-        windows=parse_windows(state.windows) if current else payload.windows, route_from=state.route_from,
+        **common, **units, serial=state.serial, version=payload.version, holder_name=state.full_name,
+        birth_year=state.date_of_birth.year, masked_id=mask_citizen_id(state.citizen_id),
+        enterprise_name=state.enterprise_name, windows=windows, route_from=state.route_from,
         route_to=state.route_to, valid_from=valid_from, valid_until=valid_until,
+        next_window=next_window(windows, now, state.valid_until) if outcome is Outcome.OUTSIDE_WINDOW else None,
     )
-
-
-def _finish(session: Session | Connection, result: Verification, state: PassState | None,
-            record: bool | Callable[[dict], None]) -> Verification:
-    if not record:
-        return result
-    row = {"at": result.checked_at, "outcome": result.outcome.value,
-           "unit_id": state.unit_id if state is not None else None,
-           "sector": state.sector if state is not None else None}
-    if callable(record):
-        record(row)
-        return result
-    connection = _connection(session)
-    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-    if connection.dialect.name == "postgresql" and not autocommit:
-        # A statistics row need not wait for the disk: a crash may lose the last instant of
-        # records, never consistency. Only this transaction is affected (SET LOCAL).
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    # A plain INSERT: no ORM object to track for a row nobody reads back in this request.
-    connection.execute(_RECORD, row)
-    return result
 
 
 def revocation_list(session: Session, now: datetime | None = None) -> dict:

@@ -1,7 +1,11 @@
 """Public checkpoint pages: the page a QR code opens, its JSON twin, the keys and the revocation list.
 
 Every route here is public on purpose (police and checkpoint apps have no account); what a token
-reveals is the minimum a checkpoint needs, and verification is rate limited per IP address.
+reveals is the minimum a checkpoint needs, and verification is rate limited per client address.
+
+The JSON answer is the hot path of the whole portal: it opens no session, asks Babel nothing (its
+words are looked up once per language and process), reads and records through the checkpoint's own
+connection and checks a signature only once per token and key.
 """
 from __future__ import annotations
 
@@ -9,27 +13,27 @@ import hashlib
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import force_locale
 
-from portal.clock import local
+from portal.clock import local, utcnow
 from portal.extensions import db, limiter
-from portal.plugins import current_registry
+from portal.i18n import select_locale
+from portal.tokens.codec import InvalidToken
 from portal.tokens.keys import current_keyring
 from portal.verify import services
-from portal.verify.recorder import recorder_for
+from portal.verify.outcomes import OUTCOMES, Outcome
+from portal.verify.ratelimit import ScanLimiter, parse_limit
+from portal.verify.signatures import SignatureCache
+from portal.verify.store import scan_store
 
 bp = Blueprint("verify", __name__, template_folder="templates")
 
-#: Default per-IP limit on verification; ``VERIFY_RATE_LIMIT`` in the config overrides it.
+#: Default per-client limit on verification; ``VERIFY_RATE_LIMIT`` in the config overrides it.
 DEFAULT_RATE_LIMIT = "120 per minute"
 #: How long offline verifiers and proxies may keep the keys and the revocation list.
 KEYS_MAX_AGE = 3600
 REVOCATIONS_MAX_AGE = 60
-
-
-def _rate_limit() -> str:
-    return current_app.config.get("VERIFY_RATE_LIMIT") or DEFAULT_RATE_LIMIT
 
 
 def public(view):
@@ -38,23 +42,85 @@ def public(view):
     return view
 
 
+class Checkpoint:
+    """What the checkpoint keeps per app and process: its limiter, connections, checked signatures, words."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.limiter = ScanLimiter(app.config.get("REDIS_URL"), app.config.get("RATELIMIT_KEY_PREFIX") or "portal")
+        self.signatures = SignatureCache()
+        self.store = scan_store(app)
+        self._texts: dict[str, dict[str, dict]] = {}
+
+    def check(self, client: str, token: str) -> tuple[services.Verification | None, int]:
+        """Count a scan of ``client``; verify ``token`` and commit its record; None when over the limit.
+
+        Runs in an app context. The second value is the number of seconds until the limit's window ends.
+        """
+        limit = parse_limit(self.app.config.get("VERIFY_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
+        allowed, reset_in = self.limiter.hit(client, limit)
+        if not allowed:
+            return None, reset_in
+        now = utcnow()
+        try:
+            payload = self.signatures.decode(token, current_keyring().verifying_keys())
+        except InvalidToken as error:
+            result = services.Verification(Outcome.INVALID, now, reason=str(error))
+            self.store.record(result.record_row())
+            return result, reset_in
+        # The record is committed before the answer leaves: a process killed later loses nothing.
+        return self.store.scan(payload, now), reset_in
+
+    def json_body(self, result: services.Verification, language: str) -> bytes:
+        """Return the JSON answer for ``result`` with the screen's words in ``language``."""
+        texts = self._texts.get(language)
+        if texts is None:
+            with force_locale(language):
+                texts = {item.code: {"language": language, "word": str(item.word), "meaning": str(item.meaning),
+                                     "instruction": str(item.instruction)} for item in OUTCOMES}
+            self._texts[language] = texts
+        answer = result.as_json(texts[result.outcome.value])
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def checkpoint(app=None) -> Checkpoint:
+    """Return the checkpoint of ``app`` (default: the current app), made on first use."""
+    app = app or current_app._get_current_object()
+    found = app.extensions.get("portal.checkpoint")
+    if found is None:
+        found = app.extensions["portal.checkpoint"] = Checkpoint(app)
+    return found
+
+
 def _check(token: str) -> services.Verification:
-    recorder = recorder_for(current_app._get_current_object())
-    # One read on a plain connection, no transaction: a scan never waits behind a writer for a lock
-    # (and pays for no ORM session).
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return services.verify(connection, current_registry(), token, record=recorder.add if recorder else True)
+    result, reset_in = checkpoint().check(request.remote_addr or "-", token)
+    if result is None:
+        from portal.errors import render_error
+
+        response = current_app.make_response(render_error(429))
+        response.headers["Retry-After"] = str(reset_in)
+        abort(response)
+    return result
+
+
+@bp.record_once
+def _install_lane(state) -> None:
+    # The JSON answer is served in front of Flask (see portal.verify.lane); the view below stays the
+    # reference and answers whatever the lane hands back (a refusal over the limit, an error).
+    from portal.verify.lane import CheckpointLane
+
+    state.app.wsgi_app = CheckpointLane(state.app, state.app.wsgi_app)
 
 
 @bp.get("/v/", defaults={"token": ""})
 @bp.get("/v/<path:token>")
-@limiter.limit(_rate_limit)
+@limiter.exempt
 @public
 def page(token: str):
-    """Show a checkpoint officer, in big words and colours, whether this pass lets its holder travel now."""
+    """Show a checkpoint officer, in big words, an icon and colours, whether this pass lets its holder travel now."""
     result = _check(token)
-    response = Response(render_template("verify/page.html", result=result, now=local(result.checked_at),
-                                        outcome_labels=outcome_labels))
+    response = Response(render_template("verify/page.html", result=result, label=result.label,
+                                        now=local(result.checked_at), Outcome=Outcome))
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
@@ -62,13 +128,12 @@ def page(token: str):
 
 @bp.get("/api/v1/verify/", defaults={"token": ""}, endpoint="json")
 @bp.get("/api/v1/verify/<path:token>", endpoint="json")
-@limiter.limit(_rate_limit)
+@limiter.exempt
 @public
 def json_answer(token: str):
-    """Answer a checkpoint app: the same outcome codes and minimal fields as the page."""
-    response = jsonify(_check(token).as_json())
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """Answer a checkpoint app: the outcome code, its signal, the screen's words, and the minimal facts."""
+    body = checkpoint().json_body(_check(token), select_locale())
+    return Response(body, content_type="application/json; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/.well-known/greencard-keys.json")
@@ -103,18 +168,3 @@ def _cacheable_json(document: dict, max_age: int, modified: datetime | None):
     response.cache_control.public = True
     response.cache_control.max_age = max_age
     return response.make_conditional(request)
-
-
-def outcome_labels() -> dict[str, tuple[str, str, str]]:
-    """Return, per outcome: the big word, the icon and the explanation, in the current language."""
-    return {
-        "valid": (_("VALID"), "✓", _("This green card is valid now.")),
-        "outside_window": (_("OUTSIDE TRAVEL HOURS"), "!",
-                           _("The card is genuine, but its holder may not travel at this hour.")),
-        "expired": (_("EXPIRED"), "!", _("The card is not valid today: it has expired or is not yet valid.")),
-        "revoked": (_("REVOKED"), "✕", _("This card was revoked and must not be accepted.")),
-        "superseded": (_("SUPERSEDED"), "!",
-                       _("A newer version of this card was issued; this one is no longer valid.")),
-        "invalid": (_("NOT VALID"), "✕",
-                    _("This code is not a genuine green card of the portal (forged, damaged or unknown).")),
-    }

@@ -15,8 +15,9 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from portal.clock import format_date, parse_date
 from portal.i18n import localized
+from portal.messages import Refusal
 from portal.workers.vaccines import VACCINES
-from portal.workers.validation import FIELD_LABELS, MAX_DOSES, REQUIRED, SEX_LABELS, TEST_KIND_LABELS, FieldError
+from portal.workers.validation import FIELD_LABELS, MAX_DOSES, REQUIRED, SEX_LABELS, TEST_KIND_LABELS
 
 DATE_PLACEHOLDER = "dd/mm/yyyy"
 DATE_FIELDS = ("date_of_birth", "recovered_on", "tested_on",
@@ -72,11 +73,11 @@ class WorkerForm(FlaskForm):
         """Return what was entered, keyed like :data:`portal.workers.validation.FIELDS`."""
         return {field.name: field.data for field in self if field.name != "csrf_token"}
 
-    def add_errors(self, errors: list[FieldError]) -> None:
+    def add_errors(self, errors: list[Refusal]) -> None:
         """Show each message under its field."""
         for error in errors:
             field = self[error.field]
-            field.errors = [*field.errors, error.message]
+            field.errors = [*field.errors, str(error)]
 
 
 def worker_form_data(worker) -> dict[str, str]:

@@ -5,12 +5,14 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.messages import Refusal
+
 #: CCCD province codes run from 001 (Hà Nội) to 096 (Cà Mau); 079 is Hồ Chí Minh City.
 PROVINCE_CODES = range(1, 97)
 
 
-class CitizenIdError(ValueError):
-    """Raised with a user-facing (translated) message."""
+class CitizenIdError(Refusal):
+    """A citizen ID that cannot be right; the message says why."""
 
 
 def century_sex_digit(date_of_birth: date, sex: str) -> int:

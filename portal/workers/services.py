@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.audit.services import record
 from portal.clock import utcnow
 from portal.events import workers_changed, workers_deactivated
-from portal.plugins.registry import fold
+from portal.messages import Refusal
+from portal.text import fold
+from portal.units.services import require_active
 from portal.workers.models import VaccineDose, Worker, mask_citizen_id
 from portal.workers.validation import CleanWorker, duplicate_rows
 
@@ -28,48 +30,21 @@ WORKER_COLUMNS = (
 #: Rows per statement when a list of IDs goes into an IN (...) clause.
 CHUNK = 1000
 
+#: Refusals (portal.messages.Refusal) of a change to workers.
 TAKEN_MESSAGE = _l("This citizen ID (CCCD/CMND) is already registered by another enterprise.")
+REGISTERED_MESSAGE = _l("One of your workers is already registered with this citizen ID (CCCD/CMND).")
+INACTIVE_MESSAGE = _l("This worker has left the enterprise. Register them again to change their data.")
+CONCURRENT_MESSAGE = _l("Someone else changed these workers at the same time. Please try again.")
 
 
-class WorkerError(Exception):
-    """A change the portal refuses; ``message`` is shown to the user."""
-
-    message = _l("This change could not be made.")
-
-    def __str__(self) -> str:
-        return str(self.message)
+def _taken() -> Refusal:
+    """The citizen ID is active in another enterprise (the message says nothing about which)."""
+    return Refusal(TAKEN_MESSAGE, field="citizen_id")
 
 
-class CitizenIdTaken(WorkerError):
-    """Raised when a citizen ID is active in another enterprise (the message says nothing about which)."""
-
-    message = TAKEN_MESSAGE
-
-    def __init__(self, citizen_ids: Iterable[str]):
-        self.citizen_ids = tuple(sorted(citizen_ids))
-        super().__init__(self.citizen_ids)
-
-
-class CitizenIdRegistered(WorkerError):
-    """Raised when the enterprise itself already has an active worker with this citizen ID."""
-
-    message = _l("One of your workers is already registered with this citizen ID (CCCD/CMND).")
-
-    def __init__(self, citizen_id: str, worker_id: int):
-        self.citizen_id, self.worker_id = citizen_id, worker_id
-        super().__init__(citizen_id, worker_id)
-
-
-class WorkerInactive(WorkerError):
-    """Raised when changing a worker who has left the enterprise."""
-
-    message = _l("This worker has left the enterprise. Register them again to change their data.")
-
-
-class ConcurrentChange(WorkerError):
-    """Raised when another request registered the same workers at the same moment."""
-
-    message = _l("Someone else changed these workers at the same time. Please try again.")
+def _registered() -> Refusal:
+    """The enterprise itself already has an active worker with this citizen ID."""
+    return Refusal(REGISTERED_MESSAGE, field="citizen_id")
 
 
 @dataclass
@@ -85,11 +60,12 @@ class UpsertResult:
 # -- one worker ------------------------------------------------------------------
 
 
-def create_worker(session, enterprise, clean: CleanWorker, actor, *, reason: str | None = None) -> Worker:
-    """Register a new worker of ``enterprise``; raise CitizenIdTaken/CitizenIdRegistered when the ID is in use.
+def create_worker(session, registry, enterprise, clean: CleanWorker, actor, *, reason: str | None = None) -> Worker:
+    """Register a new worker of ``enterprise``; raise Refusal when the ID is in use or the unit is not active.
 
     ``reason`` goes to the audit trail (e.g. which API token made the change).
     """
+    require_active(registry, enterprise.unit)
     _check_citizen_id_free(session, enterprise, clean.citizen_id)
     worker = Worker(enterprise=enterprise, active=True)
     with _guarded(session, enterprise, [clean.citizen_id]):
@@ -97,15 +73,17 @@ def create_worker(session, enterprise, clean: CleanWorker, actor, *, reason: str
         _apply(worker, clean)
         session.flush()
     record(session, actor, "worker.created", worker, reason=reason, after=snapshot(worker), **_scope(enterprise))
-    workers_changed.send(enterprise, session=session, actor=actor, worker_ids=[worker.id])
+    workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id])
     return worker
 
 
-def update_worker(session, worker: Worker, clean: CleanWorker, actor, *, reason: str | None = None) -> Worker:
+def update_worker(session, registry, worker: Worker, clean: CleanWorker, actor, *,
+                  reason: str | None = None) -> Worker:
     """Replace an active worker's data with ``clean``; do nothing (no event) when nothing changed."""
     if not worker.active:
-        raise WorkerInactive()
+        raise Refusal(INACTIVE_MESSAGE)
     enterprise = worker.enterprise
+    require_active(registry, enterprise.unit)
     if clean.citizen_id != worker.citizen_id:
         _check_citizen_id_free(session, enterprise, clean.citizen_id, exclude_worker_id=worker.id)
     if _worker_state(worker) == _state(clean):
@@ -120,14 +98,17 @@ def update_worker(session, worker: Worker, clean: CleanWorker, actor, *, reason:
                      if before.get(key) != after[key] or (key == "citizen_id" and old_citizen_id != clean.citizen_id))
     record(session, actor, "worker.updated", worker, reason=reason, before={k: before.get(k) for k in changed},
            after={k: after[k] for k in changed}, **_scope(enterprise))
-    workers_changed.send(enterprise, session=session, actor=actor, worker_ids=[worker.id])
+    workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id])
     return worker
 
 
-def deactivate_worker(session, worker: Worker, actor, *, left_on: date, reason: str) -> None:
-    """Mark ``worker`` as having left the enterprise on ``left_on``; the ID may then be registered again."""
+def deactivate_worker(session, registry, worker: Worker, actor, *, left_on: date, reason: str) -> None:
+    """Mark ``worker`` as having left the enterprise on ``left_on``; the ID may then be registered again.
+
+    Allowed even when the unit is not active: a worker who left must lose their card.
+    """
     if not worker.active:
-        raise WorkerInactive()
+        raise Refusal(INACTIVE_MESSAGE)
     enterprise = worker.enterprise
     worker.active = False
     worker.left_on = left_on
@@ -135,7 +116,8 @@ def deactivate_worker(session, worker: Worker, actor, *, left_on: date, reason: 
     session.flush()
     record(session, actor, "worker.deactivated", worker, reason=reason,
            before={"active": True}, after={"active": False, "left_on": left_on.isoformat()}, **_scope(enterprise))
-    workers_deactivated.send(enterprise, session=session, actor=actor, worker_ids=[worker.id], reason=reason)
+    workers_deactivated.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id],
+                             reason=reason)
 
 
 def worker_conditions(enterprise_id: int, *, q: str = "", active: bool = True) -> list:
@@ -187,27 +169,27 @@ def _worker_state(worker: Worker) -> tuple:
 # -- many workers -----------------------------------------------------------------
 
 
-def upsert_workers(session, enterprise, cleans: Sequence[CleanWorker], actor, *,
+def upsert_workers(session, registry, enterprise, cleans: Sequence[CleanWorker], actor, *,
                    reason: str | None = None) -> UpsertResult:
     """Create the enterprise's new workers and update the changed ones, matching on citizen ID, in bulk."""
+    require_active(registry, enterprise.unit)
     repeats = duplicate_rows(cleans)
     if repeats:
         raise ValueError(f"citizen IDs repeat within the batch (rows {sorted(repeats)}); check duplicate_rows first")
-    taken = active_elsewhere(session, (clean.citizen_id for clean in cleans), enterprise.id)
-    if taken:
-        raise CitizenIdTaken(taken)
-    existing = _load_active(session, enterprise.id)
+    if active_elsewhere(session, (clean.citizen_id for clean in cleans), enterprise.id):
+        raise _taken()
+    existing = active_workers_by_citizen_id(session, enterprise.id)
     result = UpsertResult()
     to_create, to_update = [], []
     for clean in cleans:
         current = existing.get(clean.citizen_id)
         if current is None:
             to_create.append(clean)
-        elif current["_state"] == _state(clean):
+        elif current.state == _state(clean):
             result.unchanged.append(clean.citizen_id)
-            result.worker_ids[clean.citizen_id] = current["id"]
+            result.worker_ids[clean.citizen_id] = current.id
         else:
-            to_update.append((current["id"], clean))
+            to_update.append((current.id, clean))
     now = utcnow()
     with _guarded(session, enterprise, [clean.citizen_id for clean in to_create], bulk=True):
         created_ids = _insert_workers(session, enterprise.id, to_create, now)
@@ -222,14 +204,27 @@ def upsert_workers(session, enterprise, cleans: Sequence[CleanWorker], actor, *,
                   "unchanged": len(result.unchanged)}, **_scope(enterprise))
     changed_ids = sorted(created_ids.values()) + sorted(worker_id for worker_id, _clean in to_update)
     if changed_ids:
-        workers_changed.send(enterprise, session=session, actor=actor, worker_ids=changed_ids)
+        workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=changed_ids)
     return result
 
 
-def _load_active(session, enterprise_id: int) -> dict[str, dict]:
-    """Return the enterprise's active workers by citizen ID, with their stored state, in one query."""
+@dataclass(frozen=True)
+class StoredWorker:
+    """An active worker as stored: id, the columns a CleanWorker sets, and the doses as (vaccine, date)."""
+
+    id: int
+    values: dict
+    doses: tuple
+
+    @property
+    def state(self) -> tuple:
+        """Return what :func:`_state` returns for a CleanWorker, to tell whether anything changed."""
+        return tuple(self.values[key] for key in WORKER_COLUMNS), self.doses
+
+
+def active_workers_by_citizen_id(session, enterprise_id: int) -> dict[str, StoredWorker]:
+    """Return the enterprise's active workers by citizen ID, with their stored values and doses, in one query."""
     width = len(WORKER_COLUMNS)
-    citizen_index = WORKER_COLUMNS.index("citizen_id")
     rows = session.execute(
         select(Worker.id, *(getattr(Worker, key) for key in WORKER_COLUMNS), VaccineDose.product,
                VaccineDose.given_on)
@@ -237,17 +232,15 @@ def _load_active(session, enterprise_id: int) -> dict[str, dict]:
         .where(Worker.enterprise_id == enterprise_id, Worker.active == true())
         .order_by(Worker.id, VaccineDose.number)
     )
-    found: dict[str, dict] = {}
+    found: dict[str, tuple[int, dict, list]] = {}
     for row in rows:
-        values = row[1:width + 1]
-        entry = found.get(values[citizen_index])
+        values = dict(zip(WORKER_COLUMNS, row[1:width + 1], strict=True))
+        entry = found.get(values["citizen_id"])
         if entry is None:
-            entry = found[values[citizen_index]] = {"id": row[0], "values": tuple(values), "doses": []}
+            entry = found[values["citizen_id"]] = (row[0], values, [])
         if row[width + 1] is not None or row[width + 2] is not None:
-            entry["doses"].append((row[width + 1], row[width + 2]))
-    for entry in found.values():
-        entry["_state"] = (entry["values"], tuple(entry["doses"]))
-    return found
+            entry[2].append((row[width + 1], row[width + 2]))
+    return {key: StoredWorker(worker_id, values, tuple(doses)) for key, (worker_id, values, doses) in found.items()}
 
 
 def _state(clean: CleanWorker) -> tuple:
@@ -326,8 +319,8 @@ def _check_citizen_id_free(session, enterprise, citizen_id: str, exclude_worker_
     if holder is None:
         return
     if holder.enterprise_id == enterprise.id:
-        raise CitizenIdRegistered(citizen_id, holder.id)
-    raise CitizenIdTaken([citizen_id])
+        raise _registered()
+    raise _taken()
 
 
 class _guarded:
@@ -351,15 +344,14 @@ class _guarded:
         self.savepoint.rollback()
         if not isinstance(error, IntegrityError) or "citizen_id" not in str(error.orig):
             return False
-        taken = active_elsewhere(self.session, self.citizen_ids, self.enterprise.id)
-        if taken:
-            raise CitizenIdTaken(taken) from error
+        if active_elsewhere(self.session, self.citizen_ids, self.enterprise.id):
+            raise _taken() from error
         if not self.bulk and len(self.citizen_ids) == 1:
             holder = self.session.scalar(select(Worker.id).where(Worker.citizen_id == self.citizen_ids[0],
                                                                  Worker.active == true()))
             if holder is not None:
-                raise CitizenIdRegistered(self.citizen_ids[0], holder) from error
-        raise ConcurrentChange() from error
+                raise _registered() from error
+        raise Refusal(CONCURRENT_MESSAGE) from error
 
 
 def _scope(enterprise) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.plugins.registry import fold
+from portal.text import fold
 
 
 @dataclass(frozen=True)

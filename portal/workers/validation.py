@@ -4,19 +4,16 @@ Every way in goes through :func:`clean_worker`, so HR staff see the same message
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import phonenumbers
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.clock import format_date, parse_date
-from portal.i18n import localized
-from portal.plugins.registry import fold
+from portal.clock import parse_date
+from portal.messages import Refusal
+from portal.text import clean_text, fold, normalise_phone
 from portal.workers.identity import CitizenIdError, clean_citizen_id, validate_citizen_id
 from portal.workers.vaccines import VACCINES, find_vaccine
 
@@ -70,15 +67,6 @@ _TEST_KINDS = {"pcr": "pcr", "rt-pcr": "pcr", "rt pcr": "pcr", "realtime pcr": "
                "rapid antigen": "rapid"}
 TEST_KIND_LABELS = {"pcr": _l("PCR"), "rapid": _l("Rapid antigen")}
 SEX_LABELS = {"M": _l("Male"), "F": _l("Female")}
-_SPACES = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field; ``message`` is already translated."""
-
-    field: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -103,11 +91,19 @@ class CleanWorker:
 
 
 class _Invalid(ValueError):
-    """Raised by a field's cleaner with the translated message to show under that field."""
+    """Raised by a field's cleaner with the (lazy) message to show under that field."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
-def clean_worker(raw: Mapping[str, object], registry, *, today: date) -> tuple[CleanWorker | None, list[FieldError]]:
-    """Return the cleaned worker, or None with one error per field that is wrong."""
+def clean_worker(raw: Mapping[str, object], registry, *, today: date) -> tuple[CleanWorker | None, list[Refusal]]:
+    """Return the cleaned worker, or None with one refusal per field that is wrong.
+
+    Each refusal's ``field`` names the field; its message is kept as an id with parameters, so an
+    import stores it once and shows it in the reader's language.
+    """
     checker = _Checker(raw, registry, today)
     values = checker.run()
     if checker.errors:
@@ -130,21 +126,12 @@ def duplicate_rows(cleans: Sequence[CleanWorker]) -> dict[int, int]:
 # -- text and values -----------------------------------------------------------
 
 
-def normalise_text(value: object) -> str:
-    """Return ``value`` as NFC text, trimmed, with inner whitespace collapsed to single spaces."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
-
-
 def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _label(field: str) -> str:
-    return str(FIELD_LABELS[field])
+def _label(field: str):
+    return FIELD_LABELS[field]
 
 
 class _Checker:
@@ -154,7 +141,7 @@ class _Checker:
         self.raw = raw
         self.registry = registry
         self.today = today
-        self.errors: list[FieldError] = []
+        self.errors: list[Refusal] = []
 
     def run(self) -> dict:
         values = {
@@ -178,39 +165,39 @@ class _Checker:
         """Run ``cleaner`` on the raw value of ``key``; record its message when it refuses."""
         value = self.raw.get(key)
         if isinstance(value, (bool, list, dict, tuple, set)):
-            self.errors.append(FieldError(key, _("%(label)s has a value of the wrong kind.", label=_label(key))))
+            self.errors.append(Refusal(_l("%(label)s has a value of the wrong kind.", label=_label(key)), field=key))
             return None
         if _is_blank(value):
             if key in REQUIRED:
-                self.errors.append(FieldError(key, _("%(label)s is required.", label=_label(key))))
+                self.errors.append(Refusal(_l("%(label)s is required.", label=_label(key)), field=key))
                 return None
             return "" if key == "job_title" else None
         try:
             return cleaner(value)
         except _Invalid as error:
-            self.errors.append(FieldError(key, str(error)))
+            self.errors.append(Refusal(error.message, field=key))
             return None
 
     def fail(self, message) -> None:
-        raise _Invalid(str(message))
+        raise _Invalid(message)
 
     # -- one cleaner per kind of field -----------------------------------------
 
     def text(self, key: str, value: object) -> str:
-        text = normalise_text(value)
+        text = clean_text(value)
         if len(text) > MAX_LENGTHS[key]:
-            self.fail(_("%(label)s is too long (at most %(max)s characters).", label=_label(key),
+            self.fail(_l("%(label)s is too long (at most %(max)s characters).", label=_label(key),
                         max=MAX_LENGTHS[key]))
         return text
 
     def name(self, value: object) -> str:
         name = self.text("full_name", value)
         if any(ch.isdigit() for ch in name):
-            self.fail(_("A full name has no digits. Check that the columns are in the right order."))
+            self.fail(_l("A full name has no digits. Check that the columns are in the right order."))
         if any(not (ch.isalpha() or ch in NAME_PUNCTUATION or unicodedata.combining(ch)) for ch in name):
-            self.fail(_("A full name has only letters, spaces, apostrophes, hyphens and dots."))
+            self.fail(_l("A full name has only letters, spaces, apostrophes, hyphens and dots."))
         if not any(ch.isalpha() for ch in name):
-            self.fail(_("Enter the worker's full name."))
+            self.fail(_l("Enter the worker's full name."))
         return name
 
     def date(self, key: str, value: object) -> date:
@@ -223,74 +210,66 @@ class _Checker:
                 return parse_date(value)
             except ValueError:
                 pass
-        self.fail(_("%(label)s must be a date written dd/mm/yyyy, e.g. 25/09/2021.", label=_label(key)))
+        self.fail(_l("%(label)s must be a date written dd/mm/yyyy, e.g. 25/09/2021.", label=_label(key)))
 
     def past_date(self, key: str, value: object, earliest: date | None = None) -> date:
         day = self.date(key, value)
         if day > self.today:
-            self.fail(_("%(label)s cannot be in the future (%(date)s).", label=_label(key), date=format_date(day)))
+            self.fail(_l("%(label)s cannot be in the future (%(date)s).", label=_label(key), date=day))
         if earliest and day < earliest:
-            self.fail(_("%(label)s cannot be before %(date)s.", label=_label(key), date=format_date(earliest)))
+            self.fail(_l("%(label)s cannot be before %(date)s.", label=_label(key), date=earliest))
         return day
 
     def birth_date(self, value: object) -> date:
         born = self.past_date("date_of_birth", value)
         age = self.today.year - born.year - ((self.today.month, self.today.day) < (born.month, born.day))
         if age < MIN_AGE:
-            self.fail(_("The worker must be at least %(min)s years old (date of birth %(date)s).",
-                        min=MIN_AGE, date=format_date(born)))
+            self.fail(_l("The worker must be at least %(min)s years old (date of birth %(date)s).",
+                        min=MIN_AGE, date=born))
         if age > MAX_AGE:
-            self.fail(_("A date of birth more than %(max)s years ago is not plausible (%(date)s).",
-                        max=MAX_AGE, date=format_date(born)))
+            self.fail(_l("A date of birth more than %(max)s years ago is not plausible (%(date)s).",
+                        max=MAX_AGE, date=born))
         return born
 
     def sex(self, value: object) -> str:
-        sex = _SEXES.get(fold(normalise_text(value)))
+        sex = _SEXES.get(fold(clean_text(value)))
         if sex is None:
-            self.fail(_("Sex must be Nam (male) or Nữ (female)."))
+            self.fail(_l("Sex must be Nam (male) or Nữ (female)."))
         return sex
 
     def citizen_id(self, value: object, values: dict) -> str:
-        text = value if isinstance(value, (int, float)) else normalise_text(value)
+        text = value if isinstance(value, (int, float)) else clean_text(value)
         try:
             return validate_citizen_id(clean_citizen_id(text), values["date_of_birth"], values["sex"])
-        except CitizenIdError as error:
-            self.fail(error.args[0])
+        except CitizenIdError as refusal:
+            self.fail(refusal.message)
 
     def phone(self, value: object) -> str:
-        text = normalise_text(value)
         try:
-            number = phonenumbers.parse(text, "VN")
-        except phonenumbers.NumberParseException:
-            number = None
-        valid_types = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-                       phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-        if (number is None or number.country_code != 84 or not phonenumbers.is_valid_number(number)
-                or phonenumbers.number_type(number) not in valid_types):
-            self.fail(_("This is not a Vietnamese phone number (e.g. 0909123456 or 02838123456)."))
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-        return "".join(ch for ch in national if ch.isdigit())
+            return normalise_phone(value)
+        except Refusal as refusal:
+            self.fail(refusal.message)
 
     def shift(self, value: object) -> str:
-        shift = self.registry.shift_for(normalise_text(value))
+        shift = self.registry.shift_for(clean_text(value))
         if shift is None:
-            names = ", ".join(localized(s) for s in self.registry.shifts.values())
-            self.fail(_("Unknown shift \"%(value)s\". The shifts are: %(names)s.",
-                        value=normalise_text(value), names=names))
+            names = ", ".join(shift.name_vi for shift in self.registry.shifts.values())
+            self.fail(_l("Unknown shift \"%(value)s\". The shifts are: %(names)s.",
+                        value=clean_text(value), names=names))
         return shift.code
 
     def vaccine(self, value: object) -> str:
-        vaccine = find_vaccine(normalise_text(value))
+        vaccine = find_vaccine(clean_text(value))
         if vaccine is None:
             names = ", ".join(v.name for v in VACCINES)
-            self.fail(_("Unknown vaccine \"%(value)s\". Accepted names: %(names)s.",
-                        value=normalise_text(value), names=names))
+            self.fail(_l("Unknown vaccine \"%(value)s\". Accepted names: %(names)s.",
+                        value=clean_text(value), names=names))
         return vaccine.code
 
     def test_kind(self, value: object) -> str:
-        kind = _TEST_KINDS.get(fold(normalise_text(value)))
+        kind = _TEST_KINDS.get(fold(clean_text(value)))
         if kind is None:
-            self.fail(_("The test type must be PCR or rapid (xét nghiệm nhanh)."))
+            self.fail(_l("The test type must be PCR or rapid (xét nghiệm nhanh)."))
         return kind
 
     # -- fields that depend on each other ------------------------------------------
@@ -303,10 +282,10 @@ class _Checker:
             product = self.field(product_key, self.vaccine)
             day = self.field(date_key, lambda v, k=date_key: self.past_date(k, v, FIRST_VACCINATION_DAY))
             if given == (True, False):
-                self.errors.append(FieldError(date_key, _("Enter the date of dose %(number)s.", number=number)))
+                self.errors.append(Refusal(_l("Enter the date of dose %(number)s.", number=number), field=date_key))
             elif given == (False, True):
-                self.errors.append(FieldError(product_key, _("Enter the vaccine of dose %(number)s.",
-                                                             number=number)))
+                self.errors.append(Refusal(_l("Enter the vaccine of dose %(number)s.", number=number),
+                                           field=product_key))
             rows.append((number, given, product, day))
         return self._ordered_doses(rows)
 
@@ -318,13 +297,13 @@ class _Checker:
                 continue
             if (previous is None and number > 1) or (previous is not None and previous[0] != number - 1):
                 missing = number - 1 if previous is None else previous[0] + 1
-                self.errors.append(FieldError(f"dose{missing}_product", _(
+                self.errors.append(Refusal(_l(
                     "Dose %(number)s is filled in but dose %(missing)s is empty: enter the doses in order.",
-                    number=number, missing=missing)))
+                    number=number, missing=missing), field=f"dose{missing}_product"))
             elif day is not None and previous is not None and previous[1] is not None and day <= previous[1]:
-                self.errors.append(FieldError(f"dose{number}_date", _(
+                self.errors.append(Refusal(_l(
                     "Dose %(number)s must come after dose %(previous)s (%(date)s).",
-                    number=number, previous=previous[0], date=format_date(previous[1]))))
+                    number=number, previous=previous[0], date=previous[1]), field=f"dose{number}_date"))
             previous = (number, day)
             if product and day:
                 doses.append((product, day))
@@ -335,6 +314,6 @@ class _Checker:
         day = self.field("tested_on", lambda v: self.past_date("tested_on", v, FIRST_RECOVERY_DAY))
         has_kind, has_day = not _is_blank(self.raw.get("test_kind")), not _is_blank(self.raw.get("tested_on"))
         if has_kind and not has_day:
-            self.errors.append(FieldError("tested_on", _("Enter the date of the negative test.")))
+            self.errors.append(Refusal(_l("Enter the date of the negative test."), field="tested_on"))
         # A date without a type is kept (offices' lists rarely say which test): the type stays unknown.
         return kind, day

@@ -8,13 +8,17 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from portal.audit.services import record
-from portal.auth.access import get_manageable_worker_or_404, role_required
+from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.clock import local_today
 from portal.extensions import db
+from portal.forms import place_refusal
 from portal.i18n import localized
+from portal.messages import Refusal
 from portal.plugins import current_registry
+from portal.units.services import UNIT_NOT_ACTIVE, is_active
 from portal.workers import export, services
+from portal.workers.access import get_manageable_worker_or_404
 from portal.workers.forms import DATE_PLACEHOLDER, DeactivateForm, WorkerForm, worker_form_data
 from portal.workers.models import Worker
 from portal.workers.validation import MAX_DOSES, clean_worker
@@ -52,7 +56,7 @@ def new():
     form = WorkerForm(registry=current_registry())
     if form.validate_on_submit():
         worker = _save(form, lambda clean: services.create_worker(
-            db.session, current_user.enterprise, clean, current_user))
+            db.session, current_registry(), current_user.enterprise, clean, current_user))
         if worker is not None:
             flash(_("%(name)s was added.", name=worker.full_name), "success")
             if request.form.get("then") == "new":
@@ -68,7 +72,8 @@ def edit(worker_id: int):
     worker = get_manageable_worker_or_404(db.session, worker_id)
     form = WorkerForm(data=worker_form_data(worker), registry=current_registry())
     if worker.active and form.validate_on_submit():
-        saved = _save(form, lambda clean: services.update_worker(db.session, worker, clean, current_user))
+        saved = _save(form, lambda clean: services.update_worker(db.session, current_registry(), worker, clean,
+                                                                 current_user))
         if saved is not None:
             flash(_("The data of %(name)s was saved.", name=saved.full_name), "success")
             return redirect(url_for("workers.index", q=saved.citizen_id))
@@ -87,17 +92,20 @@ def deactivate(worker_id: int):
     if not leave_form.validate_on_submit():
         form = WorkerForm(data=worker_form_data(worker), registry=current_registry(), formdata=None)
         return _render_form(form, worker, leave_form)
-    services.deactivate_worker(db.session, worker, current_user, left_on=leave_form.left_on.parsed,
-                               reason=leave_form.reason.data.strip())
+    services.deactivate_worker(db.session, current_registry(), worker, current_user,
+                               left_on=leave_form.left_on.parsed, reason=leave_form.reason.data.strip())
     db.session.commit()
     flash(_("%(name)s is recorded as having left the enterprise.", name=worker.full_name), "success")
     return redirect(url_for("workers.index"))
 
 
-@bp.get("/workers/export.<fmt>", endpoint="export")
+@bp.post("/workers/export.<fmt>", endpoint="export")
 @role_required(Role.HR)
 def export_file(fmt: str):
-    """Download the enterprise's workers (as listed) as XLSX or CSV, in the import template's columns."""
+    """Download the enterprise's workers (as listed) as XLSX or CSV, in the import template's columns.
+
+    A POST: the export of personal data is recorded in the audit trail (and a GET never writes).
+    """
     if fmt not in export.FORMATS:
         abort(404)
     q, active = _list_args()
@@ -124,18 +132,16 @@ def _save(form: WorkerForm, write):
         return None
     try:
         worker = write(clean)
-    except (services.CitizenIdTaken, services.CitizenIdRegistered) as error:
+    except Refusal as refusal:
         db.session.rollback()
-        form.citizen_id.errors = [*form.citizen_id.errors, str(error)]
-        return None
-    except services.WorkerError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        for problem in place_refusal(form, refusal):
+            flash(str(problem), "error")
         return None
     db.session.commit()
     return worker
 
 
 def _render_form(form: WorkerForm, worker: Worker | None = None, leave_form: DeactivateForm | None = None):
+    unit_active = is_active(current_registry(), current_user.enterprise.unit.code)
     return render_template("workers/form.html", form=form, worker=worker, leave_form=leave_form,
-                           leave_placeholder=DATE_PLACEHOLDER)
+                           leave_placeholder=DATE_PLACEHOLDER, unit_not_active=None if unit_active else UNIT_NOT_ACTIVE)

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.workers.identity import make_cccd
 from portal.workers.models import Worker
 
-BAD_PHONE = "Đây không phải số điện thoại Việt Nam hợp lệ (ví dụ 0909123456 hoặc 02838123456)."
+BAD_PHONE = "Vui lòng nhập số di động hoặc số cố định Việt Nam, ví dụ 0909 123 456 hoặc 028 3775 0000."
 NEW = {
     "full_name": "Lê Thị Hoa", "date_of_birth": "1995-02-03", "sex": "F", "citizen_id": "079195000111",
     "phone": "0909111222", "home_address": "12 Nguyễn Thị Thập", "home_ward": "Tân Phong",

@@ -5,12 +5,15 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.auth.models import User
+from portal.clock import local_today
+from portal.eligibility.facts import evaluate
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.testing.fixtures import TEST_KEY_ENCRYPTION_KEY
 from portal.units.models import PilotUnit
-from portal.workers.facts import evaluate
+from portal.workers.forms import worker_form_data
 from portal.workers.models import Worker
+from portal.workers.validation import clean_worker
 
 
 def test_units_list_shows_the_five_pilot_units(runner):
@@ -42,9 +45,17 @@ def test_demo_seeds_every_unit_state_and_role_and_prints_working_logins(fresh_ap
             assert statuses == {"pending", "approved", "rejected", "suspended"}, unit.code
             assert db.session.scalar(select(func.count()).select_from(User).where(User.unit_id == unit.id)) == 1
         assert db.session.scalar(select(func.count()).select_from(User).where(User.role == "hr")) == 25
-        bases = {evaluate(registry, worker, __import__("portal").clock.local_today()).basis.value
+        bases = {evaluate(registry, worker, local_today()).basis.value
                  for worker in db.session.scalars(select(Worker))}
         assert {"vaccinated", "recovered", "not_vaccinated", "partially_vaccinated", "waiting_period"} <= bases
+    # Every demo worker's phone and ID pass the portal's own validation (their list exports and imports back).
+    with fresh_app.test_request_context():
+        refused = {}
+        for worker in db.session.scalars(select(Worker)):
+            _clean, problems = clean_worker(worker_form_data(worker), registry, today=local_today())
+            refused.update({(worker.phone, problem.field): str(problem) for problem in problems
+                            if problem.field in ("phone", "citizen_id", "full_name", "date_of_birth")})
+        assert refused == {}
     client = fresh_app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

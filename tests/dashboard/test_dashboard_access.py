@@ -3,6 +3,15 @@ from __future__ import annotations
 
 import pytest
 
+from portal.eligibility.testing import evaluate_everyone
+
+
+@pytest.fixture
+def pilot(pilot, app):
+    """The seeded pilot, evaluated as the nightly command leaves it: the pages read the snapshot."""
+    evaluate_everyone(app)
+    return pilot
+
 OFFICIAL_PAGES = ("/dashboard", "/dashboard/report", "/dashboard/report.pdf", "/dashboard/report.xlsx")
 ALL_PAGES = OFFICIAL_PAGES + ("/dashboard/data-quality",)
 

@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import pytest
 
+from portal.eligibility.testing import evaluate_everyone
 from portal.extensions import db
 from portal.workers.models import Worker
+
+
+@pytest.fixture
+def pilot(pilot, app):
+    """The seeded pilot, evaluated as the nightly command leaves it: the pages read the snapshot."""
+    evaluate_everyone(app)
+    return pilot
 
 
 def _citizen_id(app, worker_id: int) -> str:
@@ -86,7 +94,8 @@ def test_a_corrected_record_leaves_the_list(app, client, auth, world, pilot, rea
     with app.app_context():
         worker = db.session.get(Worker, pilot.workers["no_date"])
         worker.doses[1].given_on = pilot.today - timedelta(days=20)
-        events.workers_changed.send(worker.enterprise, session=db.session, actor=None, worker_ids=[worker.id])
+        events.workers_changed.send(worker.enterprise, session=db.session, actor=None,
+                                    registry=app.extensions["portal.plugins"].registry, worker_ids=[worker.id])
         db.session.commit()
     page = client.get("/dashboard/data-quality").get_data(as_text=True)
     assert "table-workers" not in page
@@ -94,13 +103,14 @@ def test_a_corrected_record_leaves_the_list(app, client, auth, world, pilot, rea
 
 
 def test_the_summary_pages_enterprises_most_affected_first(app, client, auth, world, pilot, read):
-    from portal.dashboard import services
+    from portal.dashboard.quality import issues_by_enterprise
+    from portal.dashboard.scope import Scope
 
     auth.login(world.admin)
     page = client.get("/dashboard/data-quality?page=99").get_data(as_text=True)  # past the end: the last page
     assert "Tổng, 3 doanh nghiệp" in page and "Rừng Sác" in page
     with app.test_request_context():
-        summary = services.issues_by_enterprise(db.session, services.Scope(None), page=2, per_page=2)
+        summary = issues_by_enterprise(db.session, Scope(None), page=2, per_page=2)
         assert (summary.page.page, summary.page.pages, summary.page.total) == (2, 2, 3)
         assert [item.workers for item in summary.page.items] == [1]
         assert summary.workers == 4

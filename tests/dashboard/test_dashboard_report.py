@@ -10,8 +10,15 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from portal.dashboard.labels import OUTCOMES
-from portal.dashboard.report import DEFAULT_PERIOD_DAYS, parse_period
+from portal.dashboard.report import DEFAULT_PERIOD_DAYS, OUTCOMES, parse_period
+from portal.eligibility.testing import evaluate_everyone
+
+
+@pytest.fixture
+def pilot(pilot, app):
+    """The seeded pilot, evaluated as the nightly command leaves it: the pages read the snapshot."""
+    evaluate_everyone(app)
+    return pilot
 
 TODAY = date(2021, 10, 15)
 

@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from portal.dashboard import scans, services
+from portal.dashboard import scans
 from portal.dashboard.models import ScanDailyCount, ScanDay
+from portal.dashboard.scope import Scope
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
 from portal.verify.models import VerificationRecord
@@ -43,7 +44,7 @@ def test_a_day_is_counted_live_then_rolled_up_with_the_same_figures(app, world):
     with app.app_context():
         unit_id = db.session.get(Enterprise, world.enterprise_a).unit_id
         _seed_around_midnight(unit_id)
-        scope = services.Scope(None)
+        scope = Scope(None)
         expected = {date(2021, 9, 29): {"valid": 1}, SEPT_30: {"valid": 1, "outside_window": 1, "expired": 1},
                     date(2021, 10, 1): {"revoked": 1}}
         # Five minutes after local midnight 30/09 is not closed yet: it is counted live.
@@ -63,7 +64,7 @@ def test_a_day_is_counted_live_then_rolled_up_with_the_same_figures(app, world):
 def test_late_records_wait_for_a_recount(app, runner, world):
     with app.app_context():
         _seed_around_midnight(None)
-        scope, later = services.Scope(None), datetime(2021, 10, 5, tzinfo=UTC)
+        scope, later = Scope(None), datetime(2021, 10, 5, tzinfo=UTC)
         scans.scan_counts(db.session, scope, SEPT_30, SEPT_30, later)
         db.session.commit()
         _record(datetime(2021, 9, 30, 5, 0, tzinfo=UTC), "invalid")  # written after the day was counted
@@ -72,7 +73,7 @@ def test_late_records_wait_for_a_recount(app, runner, world):
     result = runner.invoke(args=["dashboard", "recount-scans", "--from", "30/09/2021", "--to", "30/09/2021"])
     assert result.exit_code == 0 and "Recounted 1 day" in result.output
     with app.app_context():
-        assert sum(scans.scan_counts(db.session, services.Scope(None), SEPT_30, SEPT_30, later).values()) == 4
+        assert sum(scans.scan_counts(db.session, Scope(None), SEPT_30, SEPT_30, later).values()) == 4
 
 
 def test_recount_refuses_a_reversed_period(runner, world):

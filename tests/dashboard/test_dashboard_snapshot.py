@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from portal import events
-from portal.dashboard.models import EligibilitySnapshot
+from portal.eligibility.models import EligibilitySnapshot
 from portal.extensions import db
 from portal.workers.models import VaccineDose, Worker
 
@@ -101,7 +101,8 @@ def test_a_worker_edit_updates_the_snapshot_inside_its_transaction(app, runner, 
     with app.app_context():
         worker = _edit_doses(worker_id, [("astrazeneca", pilot.today - timedelta(days=70)),
                                          ("astrazeneca", pilot.today - timedelta(days=28))])
-        events.workers_changed.send(worker.enterprise, session=db.session, actor=None, worker_ids=[worker_id])
+        events.workers_changed.send(worker.enterprise, session=db.session, actor=None,
+                                    registry=app.extensions["portal.plugins"].registry, worker_ids=[worker_id])
         row = db.session.get(EligibilitySnapshot, worker_id)
         db.session.refresh(row)
         assert (row.eligible, row.basis) == (True, "vaccinated")  # seen in the same transaction
@@ -117,7 +118,8 @@ def test_a_rolled_back_edit_leaves_the_snapshot_as_it_was(app, runner, pilot):
     worker_id = pilot.workers["none"]
     with app.app_context():
         worker = _edit_doses(worker_id, [("janssen", pilot.today - timedelta(days=30))])
-        events.workers_changed.send(worker.enterprise, session=db.session, actor=None, worker_ids=[worker_id])
+        events.workers_changed.send(worker.enterprise, session=db.session, actor=None,
+                                    registry=app.extensions["portal.plugins"].registry, worker_ids=[worker_id])
         db.session.rollback()  # the receiver did not commit: nothing of the edit survives
     assert _rows(app)[worker_id].basis == "not_vaccinated"
 
@@ -135,7 +137,8 @@ def test_new_workers_from_an_import_enter_the_snapshot(app, runner, world, pilot
         new = [make_worker(db.session, enterprise, citizen_id=make_cccd(79, date(1991, 1, 1), "M", 900_000 + n),
                            born=date(1991, 1, 1), doses=[("janssen", pilot.today - timedelta(days=20))]).id
                for n in range(3)]
-        events.workers_changed.send(enterprise, session=db.session, actor=None, worker_ids=new)
+        events.workers_changed.send(enterprise, session=db.session, actor=None,
+                                    registry=app.extensions["portal.plugins"].registry, worker_ids=new)
         db.session.commit()
     rows = _rows(app)
     assert all(rows[worker_id].eligible for worker_id in new)
@@ -147,7 +150,8 @@ def test_deactivated_workers_leave_the_snapshot(app, runner, client, auth, world
     with app.app_context():
         worker = db.session.get(Worker, worker_id)
         worker.active = False
-        events.workers_deactivated.send(worker.enterprise, session=db.session, actor=None, worker_ids=[worker_id],
+        events.workers_deactivated.send(worker.enterprise, session=db.session, actor=None,
+                                        registry=app.extensions["portal.plugins"].registry, worker_ids=[worker_id],
                                         reason="left")
         db.session.commit()
     assert worker_id not in _rows(app)
@@ -157,7 +161,7 @@ def test_deactivated_workers_leave_the_snapshot(app, runner, client, auth, world
     assert read.kpi(page, "kpi-eligible") == pilot.count_bases("district7", True) - 1
 
 
-def test_a_page_view_re_evaluates_yesterdays_rows(app, runner, client, auth, world, pilot):
+def test_a_page_view_writes_nothing_and_the_button_re_evaluates_the_unit(app, runner, client, auth, world, pilot):
     _refresh(runner)
     yesterday = pilot.today - timedelta(days=1)
     with app.app_context():
@@ -166,17 +170,27 @@ def test_a_page_view_re_evaluates_yesterdays_rows(app, runner, client, auth, wor
         db.session.commit()
     auth.login(world.official_x)
     page = client.get("/dashboard").get_data(as_text=True)
+    assert {row.evaluated_on for row in _rows(app).values()} == {yesterday}  # a GET never writes
+    assert "chưa được xét lại hôm nay" in page and 'action="/eligibility/refresh"' in page
+    response = client.submit("/eligibility/refresh", {"next": "/dashboard"})
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
     rows = _rows(app).values()
     assert {row.evaluated_on for row in rows if row.unit_id == pilot.units["district7"]} == {pilot.today}
-    # Only the official's unit was brought up to date; the others wait for their own viewers or the job.
+    # Only the official's own unit was brought up to date; the others wait for the nightly command.
     assert {row.evaluated_on for row in rows if row.unit_id == pilot.units["cangio"]} == {yesterday}
+    page = client.get("/dashboard").get_data(as_text=True)
     assert "chưa được xét lại hôm nay" not in page
     assert "Điều kiện được xét lúc " + pilot.today.strftime("%d/%m/%Y") in page
 
 
-def test_workers_never_evaluated_are_evaluated_on_the_first_view(app, client, auth, world, pilot, read):
+def test_workers_never_evaluated_are_shown_as_such_until_the_nightly_command(app, runner, client, auth, world, pilot,
+                                                                            read):
     assert _rows(app) == {}
     auth.login(world.admin)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert _rows(app) == {}  # the page evaluates no one: it says who is not evaluated yet
+    assert "Chưa xét điều kiện lần nào." in page and "chưa được xét lại hôm nay" in page
+    _refresh(runner)
     page = client.get("/dashboard").get_data(as_text=True)
     assert len(_rows(app)) == pilot.count_bases()
     assert read.kpi(page, "kpi-eligible") == pilot.count_bases(eligible=True)
@@ -184,7 +198,7 @@ def test_workers_never_evaluated_are_evaluated_on_the_first_view(app, client, au
 
 def test_batches_cover_every_worker_once(app, pilot):
     """Small batches (as a 300,000-worker refresh uses 2,000) still evaluate each worker exactly once."""
-    from portal.dashboard.eligibility import RefreshScope, refresh_eligibility
+    from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
 
     batches = []
     with app.app_context():

@@ -6,14 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from portal.dashboard.models import EligibilitySnapshot
+from portal.eligibility.models import EligibilitySnapshot
 from portal.extensions import db
 
 
 @pytest.fixture
 def app_config(app_config):
-    """The conftest's configuration, with page views re-evaluating at most two workers."""
-    return {**app_config, "DASHBOARD_LAZY_REFRESH_LIMIT": 2}
+    """The conftest's configuration, with a request re-evaluating at most two workers (more: a job)."""
+    return {**app_config, "ELIGIBILITY_INLINE_REFRESH_LIMIT": 2}
 
 
 def test_the_page_says_which_unit_is_out_of_date(app, runner, client, auth, world, pilot, read):
@@ -33,8 +33,15 @@ def test_the_page_says_which_unit_is_out_of_date(app, runner, client, auth, worl
     assert "chưa được xét lại hôm nay" in report
     quality = client.get("/dashboard/data-quality").get_data(as_text=True)
     assert f"{stale} người lao động của Quận 7 chưa được xét lại hôm nay" in quality
-    # Within the limit (Củ Chi has one worker), the page re-evaluates by itself and says nothing.
+    # The page offers to evaluate again; District 7 has more workers than a request evaluates: a job does.
+    response = client.submit("/eligibility/refresh", {"next": "/dashboard"})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    job = client.get(response.headers["Location"], headers={"Accept": "application/json"}).get_json()
+    assert job["status"] == "done" and job["result"]["workers"] == stale
+    assert "chưa được xét lại hôm nay" not in client.get("/dashboard").get_data(as_text=True)
+    # Within the limit (Củ Chi has one worker), the request itself evaluates again.
     auth.logout()
     auth.login(world.official_y)
-    page = client.get("/dashboard").get_data(as_text=True)
-    assert "chưa được xét lại hôm nay" not in page
+    assert "chưa được xét lại hôm nay" in client.get("/dashboard").get_data(as_text=True)
+    assert client.submit("/eligibility/refresh", {"next": "/dashboard"}).headers["Location"] == "/dashboard"
+    assert "chưa được xét lại hôm nay" not in client.get("/dashboard").get_data(as_text=True)

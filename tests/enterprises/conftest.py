@@ -5,6 +5,8 @@ import pytest
 from sqlalchemy import func, select
 from stdnum.vn import mst
 
+from portal.eligibility.testing import evaluate_everyone
+
 
 def tax_code(seed: int) -> str:
     """Return a valid 10-digit tax code (MST) derived from ``seed`` (distinct seeds, distinct codes)."""
@@ -15,6 +17,13 @@ def tax_code(seed: int) -> str:
         if len(check) == 1:
             return digits + check
         body += 1
+
+
+@pytest.fixture
+def world(world, app):
+    """The shared world, with its workers' eligibility evaluated (they are written without the services)."""
+    evaluate_everyone(app)
+    return world
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from sqlalchemy import func, insert, select
 from portal import events
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
-from portal.enterprises import services
+from portal.enterprises.decisions import Decision, decide
 from portal.enterprises.models import Enterprise
+from portal.messages import Conflict, Refusal
 from portal.plugins import hookimpl
 from portal.testing.fixtures import make_enterprise
 from portal.units.services import unit_row
@@ -52,9 +53,12 @@ def _race(app, registry, *calls):
             db.session.commit()  # end the read so that each decision starts its own transaction
             start.wait()
             try:
-                return services.decide(db.session, registry, enterprise_id, action, actor, reason, version)
-            except services.DecisionError as error:
-                return error
+                decision = decide(db.session, registry, enterprise_id, action, actor, reason, version)
+                db.session.commit()  # as the view does
+                return decision
+            except Refusal as refusal:
+                db.session.rollback()
+                return refusal
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
@@ -78,8 +82,8 @@ def test_approve_and_reject_at_once_end_in_one_state_with_one_event(app, world, 
                          (enterprise_id, "approve", world.official_x, None, 1),
                          (enterprise_id, "reject", world.admin, "Thiếu hồ sơ", 1))
 
-    decisions = [o for o in outcomes if isinstance(o, services.Decision)]
-    conflicts = [o for o in outcomes if isinstance(o, services.ConflictError)]
+    decisions = [o for o in outcomes if isinstance(o, Decision)]
+    conflicts = [o for o in outcomes if isinstance(o, Conflict)]
     assert len(decisions) == 1 and len(conflicts) == 1, outcomes
     with app.app_context():
         enterprise = db.session.get(Enterprise, enterprise_id)
@@ -109,8 +113,8 @@ def test_two_approvals_racing_for_the_150th_place_admit_only_one(app, world, reg
                      (first, "approve", world.official_x, None, 1),
                      (second, "approve", world.admin, None, 1))
 
-    admitted = [o for o in outcomes if isinstance(o, services.Decision)]
-    refused = [o for o in outcomes if isinstance(o, services.DecisionError)]
+    admitted = [o for o in outcomes if isinstance(o, Decision)]
+    refused = [o for o in outcomes if isinstance(o, Refusal)]
     assert len(admitted) == 1 and len(refused) == 1, outcomes
     with app.test_request_context():
         assert "Quận 7 đã duyệt đủ 150 doanh nghiệp thí điểm" in str(refused[0].message)

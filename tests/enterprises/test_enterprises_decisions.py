@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from portal import events
 from portal.audit.models import AuditEvent
 from portal.auth.models import User
-from portal.enterprises import services
+from portal.enterprises import decisions
 from portal.enterprises.models import Enterprise
 from portal.plugins import hookimpl
 from portal.testing.fixtures import make_enterprise
@@ -145,8 +145,9 @@ def test_suspend_and_reinstate_are_told_to_the_other_features_inside_the_transac
 
     heard = []
 
-    def receiver(enterprise, *, session, actor, before, after, reason):
+    def receiver(enterprise, *, session, registry, actor, before, after, reason):
         assert session is db.session and enterprise.status == after
+        assert registry is app.extensions["portal.plugins"].registry  # the rules the decision used
         # A receiver's own write lands with the decision (the passes feature revokes cards this way).
         session.add(AuditEvent(actor_label="receiver", action="test.heard", object_type="test", object_id=1))
         heard.append((enterprise.id, actor.email, before, after, reason))
@@ -175,7 +176,7 @@ def test_a_failing_receiver_undoes_the_whole_decision(app, world, registry):
     with app.test_request_context(), events.enterprise_status_changed.connected_to(receiver):
         official = db.session.scalar(select(User).where(User.email == world.official_x))
         with pytest.raises(RuntimeError):
-            services.decide(db.session, registry, world.enterprise_a, "suspend", official, "F0", 1)
+            decisions.decide(db.session, registry, world.enterprise_a, "suspend", official, "F0", 1)
     assert _enterprise(app, world.enterprise_a).status == "approved"
     assert _decisions(app, world.enterprise_a) == []
 

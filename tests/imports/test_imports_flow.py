@@ -54,7 +54,7 @@ def test_preview_writes_nothing_and_shows_each_problem(app, hr_a, importer, file
         ["6", rows[3]["Họ và tên"], "••••••••" + rows[3]["Số CCCD/CMND"][-4:], "Giới tính",
          "Sex must be Nam (male) or Nữ (female)."],
         ["6", rows[3]["Họ và tên"], "••••••••" + rows[3]["Số CCCD/CMND"][-4:], "Số điện thoại",
-         "This is not a Vietnamese phone number (e.g. 0909123456 or 02838123456)."],
+         "Enter a Vietnamese mobile or landline number, e.g. 0909 123 456 or 028 3775 0000."],
     ]
     assert "The column headers were found on row 2" in page
     with app.app_context():
@@ -192,7 +192,7 @@ def test_a_batch_is_committed_once(app, hr_a, importer, files, english):
 
 
 def test_an_expired_batch_cannot_be_committed_and_loses_its_rows(app, hr_a, importer, files, english):
-    from portal.imports.services import purge_expired
+    from portal.imports.batches import purge_expired
 
     batch_id = importer.batch_id(importer.upload(files.csv(files.rows(2))))
     with app.app_context():
@@ -267,7 +267,7 @@ def test_purge_command_keeps_committed_batches_as_a_record(app, hr_a, importer, 
 
 
 def test_validated_rows_survive_storage_exactly(app, registry):
-    from portal.imports.services import _plain, _unplain
+    from portal.imports.batches import _plain, _unplain
     from portal.workers.validation import clean_worker
 
     raw = {"full_name": "Phạm Thị Thuỷ", "date_of_birth": "03/02/1985", "sex": "Nữ", "citizen_id": "079185123456",

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.imports.models import ImportBatch
 from portal.jobs.models import Job
+from portal.messages import Message
 from portal.workers.models import Worker
 
 
@@ -14,6 +16,12 @@ from portal.workers.models import Worker
 def app_config(app_config):
     # Jobs run inline under TESTING: right after the request's commit, in their own app context.
     return {**app_config, "IMPORT_JOB_THRESHOLD": 5}
+
+
+def _said(app, stored, language: str) -> str:
+    """Render a stored message as a reader of ``language`` sees it."""
+    with app.test_request_context(), force_locale(language):
+        return Message.from_json(stored).render()
 
 
 def test_large_list_is_checked_and_committed_by_jobs(app, hr_a, importer, files):
@@ -25,13 +33,16 @@ def test_large_list_is_checked_and_committed_by_jobs(app, hr_a, importer, files)
         check = db.session.get(Job, batch.job_id)
         assert (check.kind, check.status, check.done, check.total) == ("imports.check", "done", 8, 8)
         assert check.result == {"batch_id": batch_id, "create": 7, "error": 1}
+        assert _said(app, check.summary, "en") == "8 rows checked: 1 with problems."
+        assert check.next_step["endpoint"] == "imports.preview"
         assert (batch.status, batch.create_count, batch.error_count) == ("ready", 7, 1)
     assert importer.commit(batch_id, valid_only=True).status_code == 302
     with app.app_context():
         batch = db.session.get(ImportBatch, batch_id)
         commit = db.session.get(Job, batch.job_id)
-        assert (commit.kind, commit.status, commit.result) == \
-            ("imports.commit", "done", {"batch_id": batch_id, "created": 7, "updated": 0})
+        assert (commit.kind, commit.status) == ("imports.commit", "done")
+        assert commit.result == {"batch_id": batch_id, "created": 7, "updated": 0}
+        assert _said(app, commit.summary, "vi") == "Đã nhập: thêm mới 7 người lao động, cập nhật 0 người."
         assert (batch.status, batch.written_created) == ("committed", 7)
         assert db.session.scalar(select(func.count()).select_from(Worker)) == 2 + 7
 
@@ -43,12 +54,17 @@ def test_large_list_with_problems_is_refused_by_the_commit_job(app, hr_a, import
     importer.commit(batch_id)
     with app.app_context():
         batch = db.session.get(ImportBatch, batch_id)
-        assert db.session.get(Job, batch.job_id).result == {"batch_id": batch_id, "refused": True}
+        job = db.session.get(Job, batch.job_id)
+        assert job.result == {"batch_id": batch_id, "refused": True}
         assert batch.status == "ready"
-        assert batch.message == {"en": "Nothing was imported: 1 rows have problems. Fix them in your file and upload "
-                                       "it again, or tick “Import only the valid rows”.",
-                                 "vi": "Chưa nhập dòng nào: có 1 dòng bị lỗi. Hãy sửa trong tệp rồi tải lên lại, "
-                                       "hoặc đánh dấu “Chỉ nhập các dòng hợp lệ”."}
+        # Kept once, as a message id and its parameters; shown in each reader's language.
+        assert batch.message == job.summary == {
+            "id": "Nothing was imported: %(count)s rows have problems. Fix them in your file and upload it again, "
+                  "or tick “Import only the valid rows”.", "params": {"count": 1}}
+        assert _said(app, batch.message, "en") == ("Nothing was imported: 1 rows have problems. Fix them in your file "
+                                                   "and upload it again, or tick “Import only the valid rows”.")
+        assert _said(app, batch.message, "vi") == ("Chưa nhập dòng nào: có 1 dòng bị lỗi. Hãy sửa trong tệp rồi tải "
+                                                   "lên lại, hoặc đánh dấu “Chỉ nhập các dòng hợp lệ”.")
         assert db.session.scalar(select(func.count()).select_from(Worker)) == 2
 
 
@@ -105,7 +121,7 @@ def test_a_large_file_that_is_not_a_list_fails_with_the_reason(app, hr_a, import
     with app.app_context():
         batch = db.session.get(ImportBatch, batch_id)
         assert (batch.status, batch.file_data) == ("failed", None)
-        assert batch.message["vi"].startswith("Tệp thiếu cột: Ngày sinh.")
+        assert _said(app, batch.message, "vi").startswith("Tệp thiếu cột: Ngày sinh.")
     importer.commit(batch_id)
     with app.app_context():
         assert db.session.get(ImportBatch, batch_id).status == "failed"

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from portal.imports.parsing import ImportFileError, Limits, parse_upload
-from portal.imports.services import header_spec
+from portal.imports.settings import header_spec
 
 
 def parse(data: bytes, **limits):
@@ -19,7 +19,7 @@ def parse(data: bytes, **limits):
 def refused(data: bytes, **limits) -> str:
     with pytest.raises(ImportFileError) as caught:
         parse(data, **limits)
-    return caught.value.text()
+    return str(caught.value)
 
 
 # -- text encodings ------------------------------------------------------------------------------------------

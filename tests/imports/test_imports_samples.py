@@ -10,7 +10,7 @@ from portal import PROJECT_ROOT
 from portal.extensions import db
 from portal.imports.models import ImportBatch
 from portal.imports.parsing import parse_upload
-from portal.imports.services import header_spec
+from portal.imports.settings import header_spec
 from portal.workers.models import Worker
 
 DATA = PROJECT_ROOT / "tests" / "data"

@@ -87,7 +87,7 @@ def workers(app, tmp_path):
 
 
 def test_a_separate_worker_process_prints_a_sheet(app, world, workers):
-    from portal.passes.services import issue_pass
+    from portal.passes.issuing import issue_pass
 
     with app.app_context():
         issue_pass(db.session, app.extensions["portal.plugins"].registry, db.session.get(Worker, world.worker_a), None)

@@ -94,7 +94,7 @@ def test_the_language_chosen_on_the_account_page_is_the_mails(app, client, auth,
 
 
 def test_the_print_sheet_requester_gets_the_link_over_smtp(app, client, auth, with_smtp, world):
-    from portal.passes.services import issue_pass
+    from portal.passes.issuing import issue_pass
 
     registry = app.extensions["portal.plugins"].registry
     with app.test_request_context():

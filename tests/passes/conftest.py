@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.auth.models import User
 from portal.clock import local_today
+from portal.eligibility.testing import evaluate_everyone
 from portal.extensions import db
 from portal.passes.models import Pass
 from portal.testing.fixtures import make_worker
@@ -39,10 +40,12 @@ class Helpers:
                                  doses=vaccinated() if doses is None else doses, shift=shift,
                                  recovered_on=recovered_on)
             db.session.commit()
-            return worker.id
+            worker_id = worker.id
+        evaluate_everyone(self.app)  # written without the services: evaluate as the nightly command would
+        return worker_id
 
     def issue(self, worker_id: int, actor_email: str) -> int:
-        from portal.passes.services import issue_pass
+        from portal.passes.issuing import issue_pass
         from portal.workers.models import Worker
 
         with self.app.app_context():
@@ -61,12 +64,25 @@ class Helpers:
                 db.session.expunge(pass_)
             return pass_
 
+    def revocation_of(self, worker_id: int) -> str:
+        """Return why the worker's last card was revoked, as a page in Vietnamese shows it."""
+        pass_ = self.pass_of(worker_id, active_only=False)
+        with self.app.test_request_context():
+            return str(pass_.revocation)
+
     def set_status(self, enterprise_id: int, status: str) -> None:
         from portal.enterprises.models import Enterprise
 
         with self.app.app_context():
             db.session.get(Enterprise, enterprise_id).status = status
             db.session.commit()
+
+
+@pytest.fixture
+def world(world, app):
+    """The shared world, with its workers' eligibility evaluated (they are written without the services)."""
+    evaluate_everyone(app)
+    return world
 
 
 @pytest.fixture

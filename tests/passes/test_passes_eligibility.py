@@ -60,7 +60,7 @@ def test_the_card_column_shows_serial_version_last_valid_day_and_status(client, 
     pass_ = helpers.pass_of(world.worker_a)
     auth.login(world.hr_a)
     page = client.get("/passes").get_data(as_text=True)
-    from portal.passes.services import last_valid_day
+    from portal.passes.listing import last_valid_day
 
     assert pass_.serial in page and "phiên bản 1" in page
     assert f"hiệu lực đến {format_date(last_valid_day(pass_))}" in page

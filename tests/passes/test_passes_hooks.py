@@ -33,8 +33,10 @@ def recorder(app):
 
 
 def test_hook_portal_pass_issued_and_revoked_after_the_commit(app, world, helpers, recorder):
+    from portal.messages import literal
+    from portal.passes.issuing import issue_pass
     from portal.passes.models import Pass
-    from portal.passes.services import issue_pass, revoke_pass
+    from portal.passes.revoking import revoke_pass
 
     with app.app_context():
         worker = db.session.get(Worker, world.worker_a)
@@ -43,12 +45,14 @@ def test_hook_portal_pass_issued_and_revoked_after_the_commit(app, world, helper
         assert recorder.events == []  # not before the commit
         db.session.commit()
         assert recorder.events == [("issued", "district7", serial, 1)]
-        revoke_pass(db.session, db.session.get(Pass, pass_id), None, "thử")
+        revoke_pass(db.session, helpers.registry, db.session.get(Pass, pass_id), None, "mistake")
         db.session.rollback()
         assert len(recorder.events) == 1  # a rolled-back revocation says nothing
-        revoke_pass(db.session, db.session.get(Pass, pass_id), None, "F0")
+        revoke_pass(db.session, helpers.registry, db.session.get(Pass, pass_id), None, "f0", literal("F0"))
         db.session.commit()
-    assert recorder.events[1] == ("revoked", "district7", serial, "F0")
+    # The plugin hears the reason as words, in the portal's first language.
+    assert recorder.events[1] == ("revoked", "district7", serial,
+                                  "Người lao động dương tính với COVID-19 (F0) — F0")
 
 
 def test_a_failing_plugin_does_not_undo_the_committed_card(app, world, helpers):

@@ -139,6 +139,11 @@ def test_issue_for_all_runs_as_a_job_for_a_large_enterprise(client, auth, world,
     status = client.get(job_url, headers={"Accept": "application/json"}).get_json()
     assert status["status"] == "done" and status["result"] == {"issued": 4, "renewed": 0, "unchanged": 0,
                                                                   "ineligible": 0}
+    # What the job did is kept as a message, shown in the reader's language, with the next step.
+    assert status["summary"].startswith("Đã cấp 4 thẻ xanh") and status["next_url"] == "/passes"
+    client.set_cookie("lang", "en")
+    status = client.get(job_url, headers={"Accept": "application/json"}).get_json()
+    assert status["summary"].startswith("4 green cards issued, 0 updated")
     assert all(helpers.pass_of(worker_id) for worker_id in [world.worker_a, *others])
     with app.app_context():
         job = db.session.get(Job, int(job_url.rsplit("/", 1)[1]))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.passes import services
+from portal.passes import pdf
 from portal.storage import blob_store
 from portal.storage.cache import PASS_PDFS
 from portal.storage.models import Blob
@@ -29,13 +29,13 @@ def _pdftotext(data: bytes, tmp_path: Path) -> str:
 def renders(monkeypatch):
     """Count the real renders (the renderer still runs)."""
     calls = []
-    real = services.render_pass_pdf
+    real = pdf.render_pass_pdf
 
     def counting(card):
         calls.append(card.serial)
         return real(card)
 
-    monkeypatch.setattr(services, "render_pass_pdf", counting)
+    monkeypatch.setattr(pdf, "render_pass_pdf", counting)
     return calls
 
 
@@ -86,7 +86,8 @@ def test_a_new_version_drops_the_cached_pdf(client, auth, app, world, helpers, r
     with app.app_context():
         worker = db.session.get(Worker, world.worker_a)
         worker.home_ward = "Tân Phú"
-        workers_changed.send(worker.enterprise, session=db.session, actor=None, worker_ids=[worker.id])
+        workers_changed.send(worker.enterprise, session=db.session, actor=None,
+                             registry=app.extensions["portal.plugins"].registry, worker_ids=[worker.id])
         assert blob_store(app).exists(old)  # nothing is dropped before the commit
         db.session.commit()
     assert not blob_store(app).exists(old)
@@ -114,20 +115,22 @@ def test_a_card_revoked_while_its_pdf_renders_leaves_no_cached_copy(client, auth
         pytest.skip("SQLite has one writer: a revocation waits for the download's transaction to end")
     pass_id = helpers.issue(world.worker_a, world.hr_a)
     serial = helpers.pass_of(world.worker_a).serial
-    real = services.render_pass_pdf
+    real = pdf.render_pass_pdf
 
     def revoked_meanwhile(card):
         with app.app_context():  # another request, on another node, revokes and commits
             from portal.auth.models import User
             from portal.passes.models import Pass
+            from portal.passes.revoking import revoke_pass
 
             hr = db.session.scalar(select(User).where(User.email == world.hr_a))
-            services.revoke_pass(db.session, db.session.get(Pass, pass_id), hr, "left")
+            revoke_pass(db.session, app.extensions["portal.plugins"].registry, db.session.get(Pass, pass_id), hr,
+                        "left")
             db.session.commit()
             assert _cached(app, serial) == []  # its drop found nothing yet
         return real(card)
 
-    monkeypatch.setattr(services, "render_pass_pdf", revoked_meanwhile)
+    monkeypatch.setattr(pdf, "render_pass_pdf", revoked_meanwhile)
     auth.login(world.hr_a)
     assert client.get(f"/passes/{pass_id}.pdf").status_code == 200  # this download began before the revocation
     assert _cached(app, serial) == []

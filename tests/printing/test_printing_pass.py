@@ -64,7 +64,7 @@ def test_the_printed_qr_code_opens_the_verify_page_and_follows_the_pass_state(ap
     change_pass(app, pass_id, version=2)
     assert outcome_on_page(client, urls[0]) == "superseded"
 
-    change_pass(app, pass_id, version=1, status="revoked", revoked_at=utcnow(), revocation_reason="left")
+    change_pass(app, pass_id, version=1, status="revoked", revoked_at=utcnow(), revocation_code="left")
     assert outcome_on_page(client, urls[0]) == "revoked"
 
 

@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from portal.extensions import db
-from portal.printing import render, sheet
+from portal.passes import sheet
+from portal.printing import render
 from portal.printing.testing import decode_qr_codes, pdf_text, rasterise
 from portal.testing.fixtures import make_worker
 from portal.verify.testing import make_pass

@@ -73,7 +73,8 @@ def qr_region(png: Path, target: Path) -> Path:
 def _issue_cards(app, world, base_url):
     """Issue two cards of enterprise A (printed as PDFs), then revoke the second: (valid token, pdfs)."""
     from portal.enterprises.models import Enterprise
-    from portal.passes.services import pass_pdf, revoke_pass
+    from portal.passes.pdf import pass_pdf
+    from portal.passes.revoking import revoke_pass, typed_note
     from portal.plugins import current_registry
     from portal.testing.fixtures import make_worker
     from portal.tokens.codec import sign_pass_token
@@ -90,7 +91,7 @@ def _issue_cards(app, world, base_url):
         session.commit()
         token = sign_pass_token(good)
         pdfs = [pass_pdf(good, registry, base_url=base_url), pass_pdf(revoked, registry, base_url=base_url)]
-        revoke_pass(session, revoked, None, "Nghỉ việc")
+        revoke_pass(session, registry, revoked, None, "left", typed_note("Nghỉ việc"))
         session.commit()
     return token, pdfs
 

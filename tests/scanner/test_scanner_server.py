@@ -280,7 +280,7 @@ def test_the_scans_one_address_may_add_are_bounded(app_config, world):
 
 def test_offline_scans_of_a_day_already_rolled_up_reach_the_dashboard(app, client, world):
     from portal.dashboard.scans import scan_counts
-    from portal.dashboard.services import Scope
+    from portal.dashboard.scope import Scope
 
     day = local_today() - timedelta(days=2)  # closed whatever the hour the test runs at
     morning = start_of_local_day(day) + timedelta(hours=9)

@@ -113,6 +113,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "dashboard.report_pdf": OFFICIALS,
     "dashboard.report_xlsx": OFFICIALS,
     "dashboard.data_quality": EVERYONE_SIGNED_IN_BY_SCOPE,
+    "eligibility.refresh": EVERYONE_SIGNED_IN_BY_SCOPE,
 }
 
 
@@ -120,10 +121,10 @@ def _objects(app, world) -> dict:
     """Create a pass, a finished print job, an import batch and an API token, all of enterprise A."""
     from portal.api.services import create_token
     from portal.enterprises.models import Enterprise
-    from portal.imports.services import start_import
+    from portal.imports.checking import start_import
     from portal.jobs.models import Job
     from portal.jobs.services import enqueue
-    from portal.passes.services import issue_pass
+    from portal.passes.issuing import issue_pass
 
     registry = app.extensions["portal.plugins"].registry
     with app.test_request_context():

@@ -24,7 +24,7 @@ def app_config(app_config):
 
 
 def _issue(app, world, worker_id=None):
-    from portal.passes.services import issue_pass
+    from portal.passes.issuing import issue_pass
     from portal.workers.models import Worker
 
     with app.app_context():
@@ -85,7 +85,7 @@ def helpers_world(app, world):
     """Worker A with a card; workers of A without a card, with a revoked card, and one who left; B suspended."""
     from portal.enterprises.models import Enterprise
     from portal.passes.models import Pass
-    from portal.passes.services import revoke_pass
+    from portal.passes.revoking import revoke_pass
     from portal.testing.fixtures import make_worker
 
     _issue(app, world)
@@ -102,7 +102,8 @@ def helpers_world(app, world):
     for key in ("revoked", "left"):
         _issue(app, world, ids[key])
     with app.app_context():
-        revoke_pass(db.session, db.session.query(Pass).filter_by(worker_id=ids["revoked"]).one(), None, "thử")
+        revoke_pass(db.session, app.extensions["portal.plugins"].registry,
+                    db.session.query(Pass).filter_by(worker_id=ids["revoked"]).one(), None, "mistake")
         from portal.workers.models import Worker
 
         db.session.get(Worker, ids["left"]).active = False  # left, in a way that did not revoke the card

@@ -55,7 +55,7 @@ def test_verify_accepts_the_whole_url_and_uses_the_database_keys_by_default(runn
     ("2021-10-01T08:00:01+07:00", "outside_window"),
     ("2022-03-19T07:00:00+07:00", "valid"),
     ("2022-03-20T07:00:00+07:00", "expired"),
-    ("2021-09-19T07:00:00+07:00", "expired"),
+    ("2021-09-19T07:00:00+07:00", "not_yet_valid"),
     ("2021-10-01T07:00:00", "valid"),  # no zone given: HCMC time
 ])
 def test_verify_judges_dates_and_windows_in_hcmc_time(runner, token, keys_file, at, outcome):

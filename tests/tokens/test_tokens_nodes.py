@@ -74,7 +74,7 @@ def signed_on(node, pass_id: int) -> str:
     from portal.passes.models import Pass
 
     with node.app_context():
-        return sign_pass_token(db.session.get(Pass, pass_id), node.extensions["portal.plugins"].registry)
+        return sign_pass_token(db.session.get(Pass, pass_id))
 
 
 def outcome_on(node, token: str) -> str:

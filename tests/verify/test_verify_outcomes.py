@@ -12,7 +12,8 @@ from portal.extensions import db
 from portal.passes.models import Pass
 from portal.tokens.codec import sign_pass_token
 from portal.verify.models import VerificationRecord
-from portal.verify.services import ENTERPRISE_SUSPENDED, NOT_YET_VALID, Outcome, verify
+from portal.verify.outcomes import Outcome
+from portal.verify.services import ENTERPRISE_SUSPENDED, record_scan, verify
 from portal.verify.testing import make_pass
 from portal.workers.models import Worker
 
@@ -29,10 +30,12 @@ def ctx(app, world):
     with app.app_context():
         pass_ = make_pass(db.session, db.session.get(Worker, world.worker_a), first_day=FIRST, last_day=LAST)
         db.session.commit()
-        token = sign_pass_token(pass_, app.extensions["portal.plugins"].registry)
+        token = sign_pass_token(pass_)
 
         def check(now, token_=token):
-            return verify(db.session, app.extensions["portal.plugins"].registry, token_, now=now)
+            result = verify(db.session, token_, now=now)
+            record_scan(db.session, result)
+            return result
 
         yield pass_, token, check
 
@@ -53,7 +56,7 @@ def test_windows_are_inclusive_to_the_second_in_hcmc_time(ctx, moment, expected)
 
 
 @pytest.mark.parametrize("moment, expected, reason", [
-    (hcmc(2021, 9, 19, 23, 59, 59), Outcome.EXPIRED, NOT_YET_VALID),  # the day before the first day
+    (hcmc(2021, 9, 19, 23, 59, 59), Outcome.NOT_YET_VALID, ""),  # the day before the first day: its own outcome
     (hcmc(2021, 9, 20, 7, 0, 0), Outcome.VALID, ""),
     (hcmc(2022, 3, 19, 17, 0, 0), Outcome.VALID, ""),  # the last day
     (hcmc(2022, 3, 19, 23, 59, 59), Outcome.OUTSIDE_WINDOW, ""),  # the last second of the last day: still valid
@@ -77,9 +80,8 @@ def test_a_window_across_midnight(app, world):
         pass_ = make_pass(db.session, db.session.get(Worker, world.worker_b), first_day=FIRST, last_day=LAST,
                           windows=night)
         db.session.commit()
-        token = sign_pass_token(pass_, None)
-        registry = app.extensions["portal.plugins"].registry
-        outcomes = [verify(db.session, registry, token, now=hcmc(2021, 10, 1, *hms)).outcome
+        token = sign_pass_token(pass_)
+        outcomes = [verify(db.session, token, now=hcmc(2021, 10, 1, *hms)).outcome
                     for hms in ((21, 59, 59), (22, 0, 0), (23, 59, 59), (0, 0, 0), (6, 0, 0), (6, 0, 1))]
     assert outcomes == [Outcome.OUTSIDE_WINDOW] + [Outcome.VALID] * 4 + [Outcome.OUTSIDE_WINDOW]
 
@@ -91,7 +93,7 @@ def test_state_in_the_database_decides_revoked_and_superseded(ctx):
     db.session.commit()
     superseded = check(during)
     assert superseded.outcome is Outcome.SUPERSEDED
-    assert superseded.version == 1 and superseded.holder_name == "Nguyễn Văn An"
+    assert superseded.version == 1 and superseded.holder_name == "NGUYEN V. AN"  # as printed on the old card
     pass_.version = 1
     pass_.status, pass_.revoked_at, pass_.revocation_reason = "revoked", during, "tested positive"
     db.session.commit()
@@ -114,7 +116,7 @@ def test_a_pass_of_an_enterprise_no_longer_approved_is_revoked(ctx, status):
 def test_a_token_version_never_issued_is_invalid(app, ctx):
     pass_, _token, check = ctx
     pass_.version = 3
-    future = sign_pass_token(pass_, None)
+    future = sign_pass_token(pass_)
     db.session.rollback()
     assert check(hcmc(2021, 10, 1, 7, 0, 0), future).outcome is Outcome.INVALID
 
@@ -155,9 +157,9 @@ def test_every_verification_is_recorded_with_unit_and_sector_never_the_holder(ap
     assert set(VerificationRecord.__table__.columns.keys()) == {"id", "at", "outcome", "unit_id", "sector"}
 
 
-def test_record_false_records_nothing(app, ctx):
+def test_verify_itself_records_nothing(app, ctx):
     _pass, token, _check = ctx
-    verify(db.session, app.extensions["portal.plugins"].registry, token, record=False)
+    assert verify(db.session, token).outcome is not Outcome.INVALID
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(VerificationRecord)) == 0
 
@@ -173,7 +175,9 @@ def test_the_answer_describes_a_genuine_pass_minimally(ctx):
     assert answer["pass"]["windows"][0] == {"start": "06:30", "end": "08:00", "direction": "to_work"}
     assert "079090001234" not in str(answer) and "1990-05-17" not in str(answer)
     assert set(answer["pass"]) == {"serial", "version", "holder_name", "birth_year", "masked_id", "enterprise",
-                                   "unit", "windows", "route_from", "route_to", "valid_from", "valid_until"}
+                                   "unit", "windows", "route_from", "route_to", "valid_from", "valid_until",
+                                   "as_printed"}
+    assert answer["signal"] == "green" and answer["pass"]["as_printed"] is False
 
 
 def test_revocation_list(app, ctx):
@@ -195,3 +199,47 @@ def test_revocation_list(app, ctx):
     assert "private reason" not in str(listed)
     assert revocation_list(db.session, hcmc(2022, 3, 20, 0, 0, 0))["revoked"] == []  # expired: no longer listed
     assert db.session.get(Pass, pass_.id).valid_until == hcmc(2022, 3, 20, 0, 0, 0)
+
+
+def test_a_superseded_card_is_described_only_by_what_its_own_token_proves(ctx):
+    pass_, token, check = ctx
+    # The newer version moved the holder and changed the hours and dates: none of it may show on the old card.
+    pass_.version = 2
+    pass_.route_from, pass_.route_to = "Phường Mới, Quận 9", "Khu công nghệ cao"
+    pass_.windows = [{"start": "21:00", "end": "22:00", "direction": "to_work"}]
+    db.session.commit()
+    result = check(hcmc(2021, 10, 1, 7, 0, 0))
+    assert result.outcome is Outcome.SUPERSEDED and result.as_printed
+    assert (result.valid_from, result.valid_until) == (FIRST, LAST)
+    assert [window.label() for window in result.windows] == ["06:30–08:00", "16:30–18:00"]
+    answer = result.as_json()
+    assert answer["signal"] == "red" and answer["pass"]["as_printed"] is True
+    assert answer["pass"]["route_from"] is None and answer["pass"]["route_to"] is None
+    assert "Quận 9" not in str(answer) and "21:00" not in str(answer) and "Ánh Dương" not in str(answer)
+    assert answer["pass"]["masked_id"] is None and answer["pass"]["birth_year"] is None
+
+
+@pytest.mark.parametrize("moment, expected", [
+    (hcmc(2021, 10, 1, 5, 0, 0), ("2021-10-01", "06:30", "08:00", "to_work")),
+    (hcmc(2021, 10, 1, 12, 0, 0), ("2021-10-01", "16:30", "18:00", "to_home")),
+    (hcmc(2021, 10, 1, 19, 0, 0), ("2021-10-02", "06:30", "08:00", "to_work")),
+    (hcmc(2022, 3, 19, 19, 0, 0), None),  # the last day's windows are over: no next window on this card
+])
+def test_outside_hours_names_the_cards_next_window(ctx, moment, expected):
+    _pass, _token, check = ctx
+    result = check(moment)
+    assert result.outcome is Outcome.OUTSIDE_WINDOW
+    answer = result.as_json()
+    assert answer["signal"] == "amber"
+    got = answer.get("next_window")
+    assert (None if got is None else (got["date"], got["start"], got["end"], got["direction"])) == expected
+
+
+def test_not_yet_valid_is_its_own_red_outcome_not_expired(ctx):
+    _pass, _token, check = ctx
+    early, late = check(hcmc(2021, 9, 19, 7, 0, 0)), check(hcmc(2022, 3, 20, 7, 0, 0))
+    assert (early.outcome, early.as_json()["signal"]) == (Outcome.NOT_YET_VALID, "red")
+    assert (late.outcome, late.as_json()["signal"]) == (Outcome.EXPIRED, "red")
+    db.session.commit()
+    assert db.session.scalars(select(VerificationRecord.outcome).order_by(VerificationRecord.id)).all() == [
+        "not_yet_valid", "expired"]

@@ -16,7 +16,7 @@ def token(app, world):
     with app.app_context():
         pass_ = make_pass(db.session, db.session.get(Worker, world.worker_a), windows=ALL_DAY)
         db.session.commit()
-        return sign_pass_token(pass_, app.extensions["portal.plugins"].registry)
+        return sign_pass_token(pass_)
 
 
 def test_verification_is_rate_limited_per_address_at_120_a_minute(app, client, token):

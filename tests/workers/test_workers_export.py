@@ -72,7 +72,7 @@ def expected_a(app, world) -> list[str]:
 
 def test_xlsx_export(client, auth, exported, app):
     auth.login(exported.hr_a)
-    response = client.get("/workers/export.xlsx")
+    response = client.submit("/workers/export.xlsx")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -96,7 +96,7 @@ def test_xlsx_export(client, auth, exported, app):
 
 def test_csv_export(client, auth, exported, app):
     auth.login(exported.hr_a)
-    response = client.get("/workers/export.csv")
+    response = client.submit("/workers/export.csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = csv_rows(response)
@@ -111,21 +111,28 @@ def test_csv_export(client, auth, exported, app):
 
 def test_export_follows_the_list_filters(client, auth, exported):
     auth.login(exported.hr_a)
-    rows = csv_rows(client.get("/workers/export.csv?q=dang thi"))
+    rows = csv_rows(client.submit("/workers/export.csv?q=dang thi"))
     assert [row[1] for row in rows[1:]] == ["Đặng Thị Ánh"]
-    assert csv_rows(client.get("/workers/export.csv?status=left"))[1:] == []
+    assert csv_rows(client.submit("/workers/export.csv?status=left"))[1:] == []
 
 
 def test_export_holds_only_own_workers(client, auth, exported):
     auth.login(exported.hr_b)
-    rows = csv_rows(client.get("/workers/export.csv"))
+    rows = csv_rows(client.submit("/workers/export.csv"))
     assert [row[1] for row in rows[1:]] == ["Đỗ Thị Bích"]
-    assert sheet_rows(client.get("/workers/export.xlsx"))[1][4] == "079190004321"
+    assert sheet_rows(client.submit("/workers/export.xlsx"))[1][4] == "079190004321"
 
 
 def test_unknown_format(client, auth, exported):
     auth.login(exported.hr_a)
-    assert client.get("/workers/export.pdf").status_code == 404
+    assert client.submit("/workers/export.pdf").status_code == 404
+
+
+def test_an_export_is_a_post_because_it_is_recorded(app, client, auth, exported):
+    auth.login(exported.hr_a)
+    assert client.get("/workers/export.csv").status_code == 405  # a GET never writes the audit trail
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "workers.exported")) is None
 
 
 def test_export_imports_back_unchanged(client, auth, exported, app):
@@ -133,7 +140,7 @@ def test_export_imports_back_unchanged(client, auth, exported, app):
     from portal.workers.models import Worker
 
     auth.login(exported.hr_a)
-    rows = sheet_rows(client.get("/workers/export.xlsx"))
+    rows = sheet_rows(client.submit("/workers/export.xlsx"))
     keys = [match_header(header).key for header in rows[0]]
     registry = app.extensions["portal.plugins"].registry
     with app.test_request_context():

@@ -57,8 +57,8 @@ def routes(world):
     a = world.worker_a
     return [
         ("get", "/workers"), ("get", "/workers/new"), ("get", f"/workers/{a}/edit"),
-        ("post", f"/workers/{a}/edit"), ("post", f"/workers/{a}/deactivate"), ("get", "/workers/export.xlsx"),
-        ("get", "/workers/export.csv"), ("post", "/workers/new"),
+        ("post", f"/workers/{a}/edit"), ("post", f"/workers/{a}/deactivate"), ("post", "/workers/export.xlsx"),
+        ("post", "/workers/export.csv"), ("post", "/workers/new"),
     ]
 
 
@@ -143,7 +143,7 @@ def test_errors_show_under_each_field_and_keep_what_was_typed(client, auth, worl
     assert response.status_code == 200
     assert field_errors(response) == {
         "citizen_id": ["Chữ số thứ tư của CCCD không khớp với ngày sinh và giới tính."],
-        "phone": ["Đây không phải số điện thoại Việt Nam hợp lệ (ví dụ 0909123456 hoặc 02838123456)."],
+        "phone": ["Vui lòng nhập số di động hoặc số cố định Việt Nam, ví dụ 0909 123 456 hoặc 028 3775 0000."],
         "dose3_date": ["Nhập ngày tiêm mũi 3."],
         "dose2_date": ["Ngày tiêm mũi 2 phải sau mũi 1 (01/08/2021)."],
     }

@@ -1,6 +1,15 @@
-"""The eligibility snapshot: every active worker evaluated by their unit's rules, in bulk and in batches.
+"""Keep the eligibility snapshot current: in bulk and in batches, and when workers or enterprises change.
 
-Workers are read with Core queries and handed to :func:`portal.workers.facts.evaluate` as plain
+The snapshot goes stale three ways, and each has its remedy here:
+
+* a worker is created, changed or leaves, or an enterprise changes what the rules see (its unit or
+  sector): the receivers below re-evaluate those workers inside the sender's transaction
+  (connected by :mod:`portal.wiring`);
+* a day passes (a waiting period ends, a test expires): ``portal eligibility refresh`` runs daily;
+* a plugin is installed, upgraded or disabled: the same command, or the refresh job a user starts
+  from a page that says its figures are old (:func:`refresh_job`).
+
+Workers are read with Core queries and handed to :func:`~portal.eligibility.facts.evaluate` as plain
 namespaces carrying the same attributes as the ORM objects: the rules see exactly what the workers
 feature gives them, without the cost of building 300,000 ORM objects.
 """
@@ -12,32 +21,37 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.dashboard.models import EligibilitySnapshot
+from portal import clock
+from portal.eligibility.facts import evaluate
+from portal.eligibility.models import EligibilitySnapshot
 from portal.enterprises.models import Enterprise
+from portal.jobs.services import Outcome
+from portal.messages import Message
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis, Eligibility
 from portal.units.models import PilotUnit
-from portal.workers.facts import evaluate
 from portal.workers.identity import CitizenIdError, validate_citizen_id
 from portal.workers.models import VaccineDose, Worker
 from portal.workers.vaccines import BY_CODE
 
 BATCH_SIZE = 2000
 
-_UPDATED_COLUMNS = ("enterprise_id", "unit_id", "eligible", "basis", "since", "until", "issues",
+_UPDATED_COLUMNS = ("enterprise_id", "unit_id", "eligible", "basis", "reason", "since", "until", "issues",
                     "evaluated_on", "evaluated_at")
 
 
 @dataclass(frozen=True)
 class RefreshScope:
-    """Which workers to evaluate: the named ones, one unit's, or (both None) everyone's."""
+    """Which workers to evaluate: the named ones, one enterprise's, one unit's, or (all None) everyone's."""
 
     worker_ids: tuple[int, ...] | None = None
     unit_id: int | None = None
+    enterprise_id: int | None = None
 
 
 def refresh_eligibility(session: Session, registry: UnitRegistry, scope: RefreshScope, *, on_date: date,
@@ -80,6 +94,8 @@ def _count_active(session: Session, scope: RefreshScope) -> int:
              .where(Worker.active.is_(True), Worker.erased_at.is_(None)))
     if scope.unit_id is not None:
         query = query.where(Enterprise.unit_id == scope.unit_id)
+    if scope.enterprise_id is not None:
+        query = query.where(Worker.enterprise_id == scope.enterprise_id)
     return session.scalar(query)
 
 
@@ -98,6 +114,8 @@ def _active_worker_batches(session: Session, scope: RefreshScope, batch_size: in
     )
     if scope.unit_id is not None:
         base = base.where(enterprises.c.unit_id == scope.unit_id)
+    if scope.enterprise_id is not None:
+        base = base.where(workers.c.enterprise_id == scope.enterprise_id)
     if scope.worker_ids is not None:
         ids = sorted(set(scope.worker_ids))
         for start in range(0, len(ids), batch_size):
@@ -144,20 +162,14 @@ def _as_workers(connection, keys: list[str], rows) -> list[SimpleNamespace]:
 
 
 def _snapshot_row(registry: UnitRegistry, worker: SimpleNamespace, on_date: date, now: datetime) -> dict:
-    decision = _decide(registry, worker, on_date)
+    decision = evaluate(registry, worker, on_date)
     return {
         "worker_id": worker.id, "enterprise_id": worker.enterprise.id, "unit_id": worker.enterprise.unit_id,
-        "eligible": bool(decision.eligible), "basis": Basis(decision.basis).value, "since": decision.since,
+        "eligible": bool(decision.eligible), "basis": Basis(decision.basis).value,
+        "reason": Message.of(decision.reason or "").as_json(), "since": decision.since,
         "until": decision.until, "issues": " ".join(record_issues(worker, decision)),
         "evaluated_on": on_date, "evaluated_at": now,
     }
-
-
-def _decide(registry: UnitRegistry, worker, on_date: date) -> Eligibility:
-    if worker.enterprise.unit.code not in registry.units:
-        # The unit's plugin was uninstalled: no rule can make its workers eligible.
-        return Eligibility(False, Basis.OTHER, "")
-    return evaluate(registry, worker, on_date)
 
 
 def record_issues(worker, decision: Eligibility) -> list[str]:
@@ -195,6 +207,7 @@ def forget_inactive(session: Session, scope: RefreshScope, enterprise_id: int | 
     statement = delete(snapshot).where(snapshot.worker_id.in_(inactive))
     if scope.unit_id is not None:
         statement = statement.where(snapshot.unit_id == scope.unit_id)
+    enterprise_id = enterprise_id if enterprise_id is not None else scope.enterprise_id
     if enterprise_id is not None:
         statement = statement.where(snapshot.enterprise_id == enterprise_id)
     if scope.worker_ids is None:
@@ -206,27 +219,61 @@ def forget_inactive(session: Session, scope: RefreshScope, enterprise_id: int | 
         session.execute(chunk, execution_options={"synchronize_session": False})
 
 
-def stale_worker_ids(session: Session, today: date, limit: int, *, unit_id: int | None = None,
-                     enterprise_id: int | None = None) -> list[int] | None:
-    """Return the ids of active workers (of a unit or an enterprise) whose row is missing or older than ``today``.
+# ---------------------------------------------------------------------------
+# Re-evaluating a unit or an enterprise when someone asks (a page said its figures are old)
+# ---------------------------------------------------------------------------
 
-    Returns None when there are more than ``limit`` (a job's work, not a page view's).
+def refresh_now(session: Session, registry: UnitRegistry, *, now: datetime, unit_id: int | None = None,
+                enterprise_id: int | None = None, limit: int) -> int | None:
+    """Re-evaluate every active worker of a unit or an enterprise (or everyone) now; return how many.
+
+    Return None, changing nothing, when there are more than ``limit``: that is a job's work
+    (:func:`refresh_job`). Rows of workers no longer active are dropped; erased workers' rows are
+    final and left alone (``portal.privacy``). Nothing is committed.
     """
-    snapshot = EligibilitySnapshot
-    old = (select(snapshot.worker_id).join(Worker, Worker.id == snapshot.worker_id)
-           .where(snapshot.evaluated_on < today, Worker.erased_at.is_(None)))
-    missing = (
-        select(Worker.id)
-        .join(Enterprise, Enterprise.id == Worker.enterprise_id)
-        .outerjoin(snapshot, snapshot.worker_id == Worker.id)
-        .where(Worker.active.is_(True), Worker.erased_at.is_(None), snapshot.worker_id.is_(None))
-    )
-    if unit_id is not None:
-        old, missing = old.where(snapshot.unit_id == unit_id), missing.where(Enterprise.unit_id == unit_id)
-    if enterprise_id is not None:
-        old = old.where(snapshot.enterprise_id == enterprise_id)
-        missing = missing.where(Worker.enterprise_id == enterprise_id)
-    ids = list(session.scalars(old.limit(limit + 1)))
-    if len(ids) <= limit:
-        ids += session.scalars(missing.limit(limit + 1 - len(ids)))
-    return None if len(ids) > limit else ids
+    scope = RefreshScope(unit_id=unit_id, enterprise_id=enterprise_id)
+    if _count_active(session, scope) > limit:
+        return None
+    return refresh_eligibility(session, registry, scope, on_date=clock.local_today(now), now=now)
+
+
+def refresh_job(ctx, *, unit_id: int | None = None, enterprise_id: int | None = None) -> dict:
+    """Re-evaluate a unit's (or an enterprise's, or everyone's) workers, committing after each batch."""
+    from flask import current_app
+
+    session = ctx.session
+    now = clock.utcnow()
+    today = clock.local_today(now)
+    scope = RefreshScope(unit_id=unit_id, enterprise_id=enterprise_id)
+
+    def after_batch(done: int, total: int) -> None:
+        session.commit()
+        ctx.progress(done, total, _l("Workers re-evaluated"))
+
+    done = refresh_eligibility(session, current_app.extensions["portal.plugins"].registry, scope,
+                               on_date=today, now=now, after_batch=after_batch)
+    session.commit()
+    return Outcome({"workers": done}, summary=_l("%(count)s workers re-evaluated.", count=done))
+
+
+# ---------------------------------------------------------------------------
+# What other features' changes do to the snapshot (inside their transaction; connected in portal.wiring)
+# ---------------------------------------------------------------------------
+
+def on_workers_changed(enterprise, *, session: Session, registry: UnitRegistry, worker_ids, **_ignored) -> None:
+    """Re-evaluate the workers just created or changed."""
+    now = clock.utcnow()
+    refresh_eligibility(session, registry, RefreshScope(worker_ids=tuple(worker_ids)),
+                        on_date=clock.local_today(now), now=now)
+
+
+def on_workers_deactivated(enterprise, *, session: Session, worker_ids, **_ignored) -> None:
+    """Drop the workers who left from the snapshot."""
+    forget_inactive(session, RefreshScope(worker_ids=tuple(worker_ids)))
+
+
+def on_enterprise_reclassified(enterprise, *, session: Session, registry: UnitRegistry, **_ignored) -> None:
+    """Re-evaluate every worker of an enterprise whose unit, business type or sector changed."""
+    now = clock.utcnow()
+    refresh_eligibility(session, registry, RefreshScope(enterprise_id=enterprise.id),
+                        on_date=clock.local_today(now), now=now)

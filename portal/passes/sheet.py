@@ -1,5 +1,8 @@
 """Print sheets as a background job: which passes are printed, and the sheet with progress counted in cards.
 
+The layout is :mod:`portal.printing`'s; which passes go on a sheet is this feature's (printing sits
+below passes: it lays out any card it is given and knows no table).
+
 :func:`print_sheet_job` prints the enterprise's active, unexpired passes, or only those of
 ``pass_ids`` (a reprint of the changed or chosen cards reuses it). It reads the passes, ends its
 transaction, then builds each card (signing its token) as the sheet sets it, so progress moves

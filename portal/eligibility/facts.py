@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from portal.plugins.registry import UnitRegistry
-from portal.plugins.types import Dose, Eligibility, NegativeTest, WorkerFacts
-from portal.workers.models import Worker
+from portal.plugins.types import Basis, Dose, Eligibility, NegativeTest, WorkerFacts
+from portal.units.services import is_active
 from portal.workers.vaccines import BY_CODE
 
+#: The answer for a worker whose unit is not active: no rule can make them eligible.
+UNIT_NOT_ACTIVE_REASON = _l("The rules of this worker's pilot unit are not active on the portal now.")
 
-def worker_facts(worker: Worker) -> WorkerFacts:
-    """Return what the rules may know about ``worker`` (its enterprise gives sector and business type)."""
+
+def worker_facts(worker) -> WorkerFacts:
+    """Return what the rules may know about ``worker`` (its enterprise gives sector and business type).
+
+    ``worker`` is a ``Worker`` or anything shaped like one (the snapshot's bulk reader passes namespaces).
+    """
     doses = []
     for dose in worker.doses:
         vaccine = BY_CODE.get(dose.product or "")
@@ -36,6 +44,12 @@ def worker_facts(worker: Worker) -> WorkerFacts:
     )
 
 
-def evaluate(registry: UnitRegistry, worker: Worker, on_date: date) -> Eligibility:
-    """Ask the worker's unit whether ``worker`` is eligible on the local day ``on_date``."""
-    return registry.eligibility(worker.enterprise.unit.code, worker_facts(worker), on_date)
+def evaluate(registry: UnitRegistry, worker, on_date: date) -> Eligibility:
+    """Ask the worker's unit whether ``worker`` is eligible on the local day ``on_date``.
+
+    A unit whose plugin is not installed (or disabled) has no rules: its workers are not eligible.
+    """
+    unit_code = worker.enterprise.unit.code
+    if not is_active(registry, unit_code):
+        return Eligibility(False, Basis.OTHER, UNIT_NOT_ACTIVE_REASON)
+    return registry.eligibility(unit_code, worker_facts(worker), on_date)
