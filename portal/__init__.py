@@ -87,12 +87,11 @@ def _init_error_pages(app: Flask) -> None:
     def _cannot_sign(error: SigningKeyUnavailable):
         from flask import request
 
-        from portal.errors import render_error
-        from portal.extensions import db
+        from portal.errors import render_error, roll_back
 
         # A setup problem, not a bug: the page says so; the log says what the operator must do.
         app.logger.error("Cannot sign a green card on %s %s: %s", request.method, request.path, error.detail)
-        db.session.rollback()
+        roll_back()
         return render_error(503, str(error))
 
 

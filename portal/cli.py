@@ -19,6 +19,10 @@ def main() -> None:
 main.add_command(jobs_cli.run)
 
 
+#: Feature packages with commands but no pages.
+COMMAND_FEATURES = ("storage", "privacy")
+
+
 def register(app) -> None:
     """Attach the portal's commands to ``app.cli`` (so ``flask`` and ``portal`` both see them).
 
@@ -33,7 +37,7 @@ def register(app) -> None:
     users.add_command(users_create, "create")
     for command in (units, demo):
         app.cli.add_command(command)
-    for feature in FEATURES:
+    for feature in (*FEATURES, *COMMAND_FEATURES):
         if importlib.util.find_spec(f"portal.{feature}.cli") is not None:
             for command in importlib.import_module(f"portal.{feature}.cli").commands:
                 app.cli.add_command(command)

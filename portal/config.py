@@ -47,8 +47,9 @@ def default_config(instance_path: str) -> dict:
         "API_RATE_LIMIT": "600 per minute",
         "REDIS_URL": None,
         "SIGNING_KEY_DIR": str(instance / "keys"),
-        "PASS_CACHE_DIR": str(instance / "pass-cache"),
         "PUBLIC_BASE_URL": None,
+        # Files every node reads (print sheets, cached card PDFs): "database" or "s3" (portal.storage).
+        "STORAGE_BACKEND": "database",
         # Mail (Flask-Mailman): without MAIL_SERVER mails stay in the outbox table for the admin.
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": None,
@@ -82,7 +83,12 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
-    for key in ("SIGNING_KEY_DIR", "PASS_CACHE_DIR", "PUBLIC_BASE_URL"):
+    for key in ("SIGNING_KEY_DIR", "PUBLIC_BASE_URL"):
+        if environ.get(key):
+            config[key] = environ[key]
+    # The blob store (portal.storage) and, with STORAGE_BACKEND=s3, the object store's settings.
+    for key in ("STORAGE_BACKEND", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID",
+                "S3_SECRET_ACCESS_KEY", "S3_PREFIX"):
         if environ.get(key):
             config[key] = environ[key]
     # The signing keys' key-encryption key (see portal.tokens.keys) and how often the ring is re-read.
@@ -138,10 +144,53 @@ def finalise(config: dict, instance_path: str) -> None:
             config[key] = True
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
+    problems = check_shared(config, production=production)
+    if problems:
+        raise ConfigError("Refusing to start: " + "; ".join(problems) + ".")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_pre_ping", True)
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+#: What every node and job worker must share, and why (README, "Production"). SECRET_KEY is checked
+#: above and the key-encryption key by the factory (``portal._check_signing_keys``); :func:`check_shared`
+#: checks the rest.
+SHARED_SETTINGS = (
+    ("DATABASE_URL", "a database server every node reaches (PostgreSQL): the data, the signing keys and, by "
+                     "default, the files"),
+    ("REDIS_URL", "rate limits counted once for all nodes, and the job queue every `portal jobs worker` reads"),
+    ("PUBLIC_BASE_URL", "the address printed into every QR code, the same whichever node or Host header a "
+                        "request came through"),
+    ("STORAGE_BACKEND", "files every node reads (print sheets, cached card PDFs): database or s3"),
+    ("SECRET_KEY", "sessions and CSRF tokens any node accepts"),
+    ("PORTAL_KEY_ENCRYPTION_KEY", "opens the signing keys in the database"),
+)
+
+
+def check_shared(config: dict, *, production: bool) -> list[str]:
+    """Return what stops the nodes from sharing what they must (empty when nothing does).
+
+    In any environment: a known blob-store backend with its settings. In production on a database
+    server (several nodes and workers may run): Redis, a public base URL. Production on SQLite is
+    one machine by nature (the file is on its disk) and is left alone.
+    """
+    problems = []
+    backend = config.get("STORAGE_BACKEND") or "database"
+    if backend not in ("database", "s3"):
+        problems.append(f"STORAGE_BACKEND is {backend!r}; it must be 'database' or 's3'")
+    elif backend == "s3" and not config.get("S3_BUCKET"):
+        problems.append("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS)")
+    if not production or config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return problems
+    if not config.get("REDIS_URL"):
+        problems.append("production on a database server needs REDIS_URL: without it every node counts rate limits "
+                        "on its own and queues jobs in its own instance folder, where no worker sees them")
+    public = config.get("PUBLIC_BASE_URL") or ""
+    if not public.startswith("https://"):
+        problems.append("production on a database server needs PUBLIC_BASE_URL (https://…): QR codes must carry "
+                        "the same address whichever node printed them")
+    return problems
 
 
 def _instance_secret(instance: Path) -> str:

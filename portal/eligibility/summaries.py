@@ -61,10 +61,19 @@ def enterprise_eligibility(session: Session, registry: UnitRegistry, enterprise:
     )
 
 
+def not_final():
+    """Return the condition that a snapshot row may still change: its worker's data was not erased.
+
+    An erased worker's row is final (``portal.privacy``): old, but never stale, and never evaluated again.
+    """
+    snapshot = EligibilitySnapshot
+    return ~select(Worker.id).where(Worker.id == snapshot.worker_id, Worker.erased_at.is_not(None)).exists()
+
+
 def _grouped(session: Session, enterprise_id: int, today: date) -> list[tuple]:
     """Return (eligible, basis, rows, oldest evaluation, rows older than today) per group."""
     snapshot = EligibilitySnapshot
-    stale = func.count().filter(snapshot.evaluated_on < today)
+    stale = func.count().filter(snapshot.evaluated_on < today, not_final())
     return [tuple(row) for row in session.execute(
         select(snapshot.eligible, snapshot.basis, func.count(), func.min(snapshot.evaluated_on), stale)
         .where(snapshot.enterprise_id == enterprise_id)
@@ -95,10 +104,10 @@ def unit_counts(session: Session, unit_id: int, today: date) -> tuple[int, int, 
 
 
 def stale_rows(session: Session, unit_id: int, today: date) -> int:
-    """Count one unit's rows evaluated before ``today``."""
+    """Count one unit's rows evaluated before ``today`` (an erased worker's row is final, never stale)."""
     snapshot = EligibilitySnapshot
     return session.scalar(select(func.count()).select_from(snapshot)
-                          .where(snapshot.unit_id == unit_id, snapshot.evaluated_on < today))
+                          .where(snapshot.unit_id == unit_id, snapshot.evaluated_on < today, not_final()))
 
 
 def unit_freshness(session: Session, unit, today: date, counts: tuple[int, int, int] | None = None) -> UnitFreshness:

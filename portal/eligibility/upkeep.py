@@ -91,7 +91,7 @@ def _count_active(session: Session, scope: RefreshScope) -> int:
     if scope.worker_ids is not None:
         return len(set(scope.worker_ids))
     query = (select(func.count()).select_from(Worker).join(Enterprise, Enterprise.id == Worker.enterprise_id)
-             .where(Worker.active.is_(True)))
+             .where(Worker.active.is_(True), Worker.erased_at.is_(None)))
     if scope.unit_id is not None:
         query = query.where(Enterprise.unit_id == scope.unit_id)
     if scope.enterprise_id is not None:
@@ -108,7 +108,8 @@ def _active_worker_batches(session: Session, scope: RefreshScope, batch_size: in
                enterprises.c.business_type.label("_business_type"), units.c.code.label("_unit_code"))
         .join(enterprises, enterprises.c.id == workers.c.enterprise_id)
         .join(units, units.c.id == enterprises.c.unit_id)
-        .where(workers.c.active.is_(True))
+        # An erased worker's row is final: the data the rules would need is gone (portal.privacy).
+        .where(workers.c.active.is_(True), workers.c.erased_at.is_(None))
         .order_by(workers.c.id)
     )
     if scope.unit_id is not None:
@@ -227,7 +228,8 @@ def refresh_now(session: Session, registry: UnitRegistry, *, now: datetime, unit
     """Re-evaluate every active worker of a unit or an enterprise (or everyone) now; return how many.
 
     Return None, changing nothing, when there are more than ``limit``: that is a job's work
-    (:func:`refresh_job`). Rows of workers no longer active are dropped. Nothing is committed.
+    (:func:`refresh_job`). Rows of workers no longer active are dropped; erased workers' rows are
+    final and left alone (``portal.privacy``). Nothing is committed.
     """
     scope = RefreshScope(unit_id=unit_id, enterprise_id=enterprise_id)
     if _count_active(session, scope) > limit:

@@ -5,7 +5,7 @@ from flask import current_app
 
 from portal.db import after_commit
 from portal.passes.models import Pass
-from portal.passes.pdf import cache_root, invalidate_cached_pdfs
+from portal.passes.pdf import invalidate_cached_pdfs
 from portal.printing.card import pass_facts
 from portal.units.services import is_active
 
@@ -17,12 +17,12 @@ def when_committed(session, registry, pass_: Pass, event: str, **kwargs) -> None
     """
     facts = pass_facts(pass_)
     unit_code, serial = pass_.unit.code, pass_.serial
-    cache_dir = cache_root(current_app) if pass_.version > 1 or pass_.is_revoked else None
+    app = current_app._get_current_object() if pass_.version > 1 or pass_.is_revoked else None
     tell = is_active(registry, unit_code)
 
     def follow_up() -> None:
-        if cache_dir is not None:
-            invalidate_cached_pdfs(cache_dir, serial)
+        if app is not None:
+            invalidate_cached_pdfs(app, serial)
         if tell:
             registry.notify(unit_code, event, pass_=facts, **kwargs)
 

@@ -141,7 +141,8 @@ def row_counts(session, enterprise_id: int, today: date) -> RowCounts:
         func.count().filter(snapshot.eligible.is_(True)),
         func.count(Pass.id),
         func.count().filter(snapshot.worker_id.is_(None)),
-        func.count().filter(snapshot.evaluated_on < today),
+        # An erased worker's row is final (portal.privacy): old, but never stale.
+        func.count().filter(snapshot.evaluated_on < today, Worker.erased_at.is_(None)),
         func.min(snapshot.evaluated_on),
     )
     total, eligible, with_pass, missing, stale, oldest = session.execute(counted).one()

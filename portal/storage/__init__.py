@@ -8,11 +8,14 @@ never to one node's disk::
     with store.open("jobs/12/the-xanh.pdf") as stream:      # a readable, file-like stream
         for piece in stream.iter_chunks(): ...
     store.exists(key); store.delete(key)
+    for info in store.list("cache/pass-pdf/"): ...             # BlobInfo(key, size, content_type)
+    store.delete_prefix("cache/pass-pdf/0123456789/")       # how many files it deleted
 
 The default backend keeps the bytes in the portal's database (``blobs`` and ``blob_chunks``,
 chunked so that neither writing nor reading holds a whole file in memory); it works the same on
-SQLite and PostgreSQL. ``STORAGE_BACKEND`` names the backend: another one (an S3-compatible
-object store for large deployments) implements :class:`BlobStore` and is added to ``BACKENDS``.
+SQLite and PostgreSQL. ``STORAGE_BACKEND=s3`` keeps them in an S3-compatible object store instead
+(:mod:`portal.storage.s3`, for large deployments). Another backend implements :class:`BlobStore`
+and is added to ``BACKENDS``.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-__all__ = ["BlobNotFound", "BlobReader", "BlobStore", "blob_store"]
+__all__ = ["BlobInfo", "BlobNotFound", "BlobReader", "BlobStore", "blob_store", "check_key"]
 
 
 class BlobNotFound(KeyError):
@@ -97,6 +100,26 @@ class BlobStore(ABC):
     def delete(self, key: str) -> bool:
         """Delete the file under ``key``; return whether there was one."""
 
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """Yield the files whose key starts with ``prefix``, in key order (never all of them in memory)."""
+
+    def close(self) -> None:  # noqa: B027  (most backends hold nothing between calls)
+        """Let go of connections the backend holds (the database backend holds none between calls)."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every file whose key starts with ``prefix`` (not empty); return how many there were."""
+        if not prefix:
+            raise ValueError("delete_prefix needs a prefix: it never deletes the whole store")
+        keys = [info.key for info in self.list(prefix)]
+        return sum(self.delete(key) for key in keys)
+
+
+def check_key(key: str) -> None:
+    """Refuse a key that is empty, too long, absolute or climbs out of its folder."""
+    if not key or len(key) > 255 or key.startswith("/") or ".." in key.split("/"):
+        raise ValueError(f"not a valid blob key: {key!r}")
+
 
 def _database_backend(app) -> BlobStore:
     from portal.extensions import db
@@ -107,8 +130,14 @@ def _database_backend(app) -> BlobStore:
     return DatabaseBlobStore(engine, chunk_size=int(app.config.get("STORAGE_CHUNK_BYTES", 512 * 1024)))
 
 
+def _s3_backend(app) -> BlobStore:
+    from portal.storage.s3 import S3BlobStore
+
+    return S3BlobStore.from_config(app.config)
+
+
 #: Backend name (``STORAGE_BACKEND``) → factory taking the app.
-BACKENDS = {"database": _database_backend}
+BACKENDS = {"database": _database_backend, "s3": _s3_backend}
 _KEY = "portal.storage"
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.engine import Engine
 
 from portal.clock import utcnow
-from portal.storage import BlobInfo, BlobNotFound, BlobReader, BlobStore
+from portal.storage import BlobInfo, BlobNotFound, BlobReader, BlobStore, check_key
 from portal.storage.models import Blob, BlobChunk
 
 
@@ -28,7 +28,7 @@ class DatabaseBlobStore(BlobStore):
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def put(self, key: str, data: bytes | BinaryIO, *, content_type: str = "application/octet-stream") -> BlobInfo:
-        _check_key(key)
+        check_key(key)
         stream = _as_stream(data)
         with self.engine.begin() as connection:
             self._delete(connection, key)
@@ -61,6 +61,30 @@ class DatabaseBlobStore(BlobStore):
         with self.engine.begin() as connection:
             return self._delete(connection, key)
 
+    def list(self, prefix: str = "", *, page: int = 500) -> Iterator[BlobInfo]:
+        after = None
+        while True:
+            statement = select(Blob.key, Blob.size, Blob.content_type).order_by(Blob.key).limit(page)
+            if prefix:
+                statement = statement.where(Blob.key.startswith(prefix, autoescape=True))
+            if after is not None:
+                statement = statement.where(Blob.key > after)
+            with self._reading() as connection:
+                rows = connection.execute(statement).all()
+            for row in rows:
+                yield BlobInfo(row.key, row.size, row.content_type)
+            if len(rows) < page:
+                return
+            after = rows[-1].key
+
+    def delete_prefix(self, prefix: str) -> int:
+        if not prefix:
+            raise ValueError("delete_prefix needs a prefix: it never deletes the whole store")
+        matching = select(Blob.id).where(Blob.key.startswith(prefix, autoescape=True))
+        with self.engine.begin() as connection:
+            connection.execute(delete(BlobChunk).where(BlobChunk.blob_id.in_(matching)))
+            return connection.execute(delete(Blob).where(Blob.key.startswith(prefix, autoescape=True))).rowcount
+
     @staticmethod
     def _delete(connection, key: str) -> bool:
         blob_id = connection.scalar(select(Blob.id).where(Blob.key == key))
@@ -89,11 +113,6 @@ class _DatabaseReader(BlobReader):
             sent += len(piece)
             seq += 1
             yield bytes(piece)
-
-
-def _check_key(key: str) -> None:
-    if not key or len(key) > 255 or key.startswith("/") or ".." in key.split("/"):
-        raise ValueError(f"not a valid blob key: {key!r}")
 
 
 def _as_stream(data):

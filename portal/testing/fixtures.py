@@ -69,7 +69,6 @@ def _test_config(url: str, instance_path, **overrides) -> dict:
         # Given, so that test apps never write a key-encryption key into the checkout's instance folder.
         "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
         "SIGNING_KEY_DIR": str(instance_path / "keys"),
-        "PASS_CACHE_DIR": str(instance_path / "pass-cache"),
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         # scrypt costs ~0.3 s a hash here; the suite hashes thousands (production keeps scrypt).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
@@ -137,6 +136,37 @@ def app(app_config):
         db.session.remove()
         _empty_tables(db.engine)
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """An S3-compatible server (moto's ``moto_server``) on loopback for the session, stopped by its PID."""
+    from portal.testing.s3 import S3Server, moto_server_command
+
+    command = moto_server_command()
+    if command is None:
+        pytest.skip("moto_server is not installed: the test extras bring it (pip install -e '.[test]')")
+    server = S3Server(command, tmp_path_factory.mktemp("s3") / "moto_server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_cluster():
+    """A PostgreSQL server of the test's own (``initdb`` on a free port), which it may kill and restart."""
+    from portal.testing.postgres import PostgresCluster, postgres_binaries
+
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL's initdb is not installed (apt-get install postgresql)")
+    cluster = PostgresCluster(binaries)
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 class PortalClient(FlaskClient):

@@ -42,6 +42,9 @@ class Worker(db.Model):
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: When ``portal privacy erase`` removed the worker's personal data (the row stays, for the figures);
+    #: an erased worker's eligibility is final and never evaluated again.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     enterprise = relationship("Enterprise")
     doses: Mapped[list[VaccineDose]] = relationship(

@@ -27,7 +27,7 @@ def fresh_app(tmp_path):
     """An app on an empty SQLite database, so that `portal demo` runs the real migrations."""
     return create_app({"TESTING": True, "SECRET_KEY": "k" * 48,
                        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-                       "SIGNING_KEY_DIR": str(tmp_path / "keys"), "PASS_CACHE_DIR": str(tmp_path / "cache"),
+                       "SIGNING_KEY_DIR": str(tmp_path / "keys"),
                        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
 
 

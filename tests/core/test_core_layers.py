@@ -27,7 +27,7 @@ LAYERS = (
     ("passes",),
     ("selfservice", "verify"),
     ("dashboard",),
-    ("scanner",),
+    ("scanner", "privacy"),  # privacy: the end-of-pilot erase, which reaches every feature's personal data
     ("testing",),  # fixtures for the tests; nothing in the portal imports it
 )
 #: Modules of ``portal/`` itself that every feature may use; they import no feature but the plugin seam.

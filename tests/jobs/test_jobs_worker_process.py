@@ -60,7 +60,6 @@ def workers(app, tmp_path):
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "SIGNING_KEY_DIR": app.config["SIGNING_KEY_DIR"],
-        "PASS_CACHE_DIR": app.config["PASS_CACHE_DIR"],
     })
     if app.config.get("REDIS_URL"):
         environment["REDIS_URL"] = app.config["REDIS_URL"]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -11,6 +10,8 @@ from portal.plugins import hookimpl
 from portal.printing import render
 from portal.printing.card import build_card
 from portal.printing.testing import pdf_text
+from portal.storage import blob_store
+from portal.storage.cache import PASS_PDFS
 from portal.verify.testing import make_pass
 from portal.workers.models import Worker
 
@@ -45,8 +46,8 @@ def pass_id(app, world):
         return pass_.id
 
 
-def cached(app) -> list[Path]:
-    return sorted(Path(app.config["PASS_CACHE_DIR"]).rglob("*.pdf"))
+def cached(app) -> list[str]:
+    return [info.key for info in blob_store(app).list(PASS_PDFS.prefix)]
 
 
 def test_a_plugins_changed_extra_line_gives_a_new_pdf_not_the_cached_one(client, auth, app, world, pass_id, hotline):

@@ -32,7 +32,7 @@ STRONG_SECRET = "production-secret-" + "k3Y" * 12
 
 def node_config(base: dict, instance, **overrides) -> dict:
     return {**base, "PORTAL_KEY_ENCRYPTION_KEY": KEK, "KEYRING_REFRESH_SECONDS": 0,
-            "SIGNING_KEY_DIR": str(instance / "keys"), "PASS_CACHE_DIR": str(instance / "pass-cache"),
+            "SIGNING_KEY_DIR": str(instance / "keys"),
             "JOB_OUTPUT_DIR": str(instance / "jobs"), "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
             **overrides}
 
@@ -166,7 +166,8 @@ def test_the_published_keys_are_byte_identical_on_every_node(app, make_node, pas
 # ---------------------------------------------------------------------------
 
 def production(base: dict, **overrides) -> dict:
-    config = {**base, "PORTAL_ENV": "production", "SECRET_KEY": STRONG_SECRET, **overrides}
+    config = {**base, "PORTAL_ENV": "production", "SECRET_KEY": STRONG_SECRET,
+              "PUBLIC_BASE_URL": "https://thexanh.example.gov.vn", **overrides}
     return {key: value for key, value in config.items() if value is not None}
 
 
