@@ -52,7 +52,7 @@ def build_app(args):
         url.replace("postgresql://", "postgresql+psycopg://", 1),
         "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         "TESTING": True, "WTF_CSRF_ENABLED": True, "LOGIN_RATE_LIMIT": "10000 per minute",
-        "SIGNING_KEY_DIR": str(instance / "keys"), "PASS_CACHE_DIR": str(instance / "passes"),
+        "SIGNING_KEY_DIR": str(instance / "keys"),
     })
 
 

@@ -34,7 +34,7 @@ def build_app(url: str, instance: Path):
     return create_app({
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(url), "SECRET_KEY": "bench-" + "x" * 40,
         "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "SIGNING_KEY_DIR": str(instance / "keys"), "PASS_CACHE_DIR": str(instance / "cache"),
+        "SIGNING_KEY_DIR": str(instance / "keys"),
         "LOGIN_RATE_LIMIT": "1000 per minute",
     })
 

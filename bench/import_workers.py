@@ -111,8 +111,7 @@ def build_app(url: str, instance: Path):
 
     return create_app({
         "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnop",
-        "JOBS_IMMEDIATE": True, "SIGNING_KEY_DIR": str(instance / "keys"),
-        "PASS_CACHE_DIR": str(instance / "pass-cache"), "IMPORT_MAX_BYTES": 12 * 1024 * 1024,
+        "JOBS_IMMEDIATE": True, "SIGNING_KEY_DIR": str(instance / "keys"), "IMPORT_MAX_BYTES": 12 * 1024 * 1024,
     })
 
 

@@ -81,7 +81,7 @@ def prepare(folder: Path):
     os.environ["PORTAL_INSTANCE_PATH"] = str(folder)  # keys and secrets of the run stay in its folder
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite3'}", "SECRET_KEY": "b" * 40,
                       "SIGNING_KEY_DIR": str(folder / "keys"), "VERIFY_RATE_LIMIT": "100000 per minute",
-                      "VERIFY_RECORD_DELAY": 0, "SCANNER_LIST_TTL": 0})
+                      "SCANNER_LIST_TTL": 0})
     with app.test_request_context("/"):
         db.create_all()
         registry = app.extensions["portal.plugins"].registry

@@ -55,7 +55,7 @@ def main() -> None:
     instance = Path(tempfile.mkdtemp(prefix="bench-pass-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.sqlite3'}",
                       "SECRET_KEY": "bench-" + "x" * 40, "SIGNING_KEY_DIR": str(instance / "keys"),
-                      "PASS_CACHE_DIR": str(instance / "pass-cache"), "SERVER_NAME": "thexanh.example.vn"})
+                      "SERVER_NAME": "thexanh.example.vn"})
     with app.app_context():
         _enterprise, ids = prepare(app, args.renders * 2 + 2)
         cards = build_cards(app, ids)

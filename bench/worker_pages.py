@@ -55,7 +55,7 @@ def build_app(args):
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         "LOGIN_RATE_LIMIT": "10000 per minute",
-        "SIGNING_KEY_DIR": str(instance / "keys"), "PASS_CACHE_DIR": str(instance / "passes"),
+        "SIGNING_KEY_DIR": str(instance / "keys"),
     })
 
 

@@ -72,7 +72,6 @@ def _test_config(url: str, instance_path, **overrides) -> dict:
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         # scrypt costs ~0.3 s a hash here; the suite hashes thousands (production keeps scrypt).
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "VERIFY_RECORD_DELAY": 0,  # tests count scans right after making them
         "SERVER_NAME": None,
     }
     redis_url = os.environ.get("PORTAL_TEST_REDIS_URL")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.clock import HCMC
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
+from portal.messages import literal
 from portal.passes.models import Pass
 from portal.tokens.codec import sign_pass_token
 from portal.verify.models import VerificationRecord
@@ -95,7 +96,8 @@ def test_state_in_the_database_decides_revoked_and_superseded(ctx):
     assert superseded.outcome is Outcome.SUPERSEDED
     assert superseded.version == 1 and superseded.holder_name == "NGUYEN V. AN"  # as printed on the old card
     pass_.version = 1
-    pass_.status, pass_.revoked_at, pass_.revocation_reason = "revoked", during, "tested positive"
+    pass_.status, pass_.revoked_at, pass_.revocation_code = "revoked", during, "f0"
+    pass_.revocation_note = literal("tested positive at the factory").as_json()
     db.session.commit()
     revoked = check(during)
     assert (revoked.outcome, revoked.reason) == (Outcome.REVOKED, "")  # the typed reason is never shown
@@ -191,7 +193,8 @@ def test_revocation_list(app, ctx):
     listed = revocation_list(db.session, now)
     assert [item["serial"] for item in listed["superseded"]] == [pass_.serial]
     assert listed["superseded"][0]["current_version"] == 2
-    pass_.status, pass_.revoked_at, pass_.revocation_reason = "revoked", now, "private reason"
+    pass_.status, pass_.revoked_at, pass_.revocation_code = "revoked", now, "other"
+    pass_.revocation_note = literal("private reason").as_json()
     db.session.commit()
     listed = revocation_list(db.session, now)
     assert listed["revoked"] == [{"serial": pass_.serial, "version": 2, "revoked_at": now.astimezone(
