@@ -115,22 +115,30 @@ def _init_translations(app: Flask) -> None:
 
     # The core, each feature, and each plugin that ships a catalog next to its module.
     plugins = [plugin for _name, plugin in app.extensions["portal.plugins"].list_name_plugin()]
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories(app, plugins))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories(app, FEATURES, plugins))
     babel.init_app(app, locale_selector=i18n.select_locale)
 
 
-#: Feature packages whose ``views.bp`` blueprint the portal serves, in registration order.
+#: Every feature package, lowest layer first (docs/architecture.md, "Layers"). This list is the one
+#: place a feature is named: the factory imports its ``models``, serves its ``views.bp``, adds its
+#: ``cli.commands`` and loads its ``translations/``, for whichever of these the feature has.
 FEATURES = (
-    "home", "auth", "enterprises", "workers", "eligibility", "imports", "api", "passes", "selfservice", "verify",
-    "jobs", "dashboard", "scanner", "mail",
+    "audit", "units", "tokens", "storage", "home", "printing", "auth", "jobs", "workers", "mail", "enterprises",
+    "eligibility", "imports", "api", "passes", "selfservice", "verify", "dashboard", "scanner", "privacy",
 )
 
 
-def _register_blueprints(app: Flask) -> None:
+def feature_modules(kind: str) -> list:
+    """Import and return the ``kind`` module (``models``, ``views``, ``cli``) of every feature that has one."""
     import importlib
+    import importlib.util
 
-    for feature in FEATURES:
-        views = importlib.import_module(f"portal.{feature}.views")
+    return [importlib.import_module(f"portal.{feature}.{kind}") for feature in FEATURES
+            if importlib.util.find_spec(f"portal.{feature}.{kind}") is not None]
+
+
+def _register_blueprints(app: Flask) -> None:
+    for views in feature_modules("views"):
         app.register_blueprint(views.bp)
         for extra in getattr(views, "extra_blueprints", ()):
             app.register_blueprint(extra)

@@ -19,28 +19,20 @@ def main() -> None:
 main.add_command(jobs_cli.run)
 
 
-#: Feature packages with commands but no pages.
-COMMAND_FEATURES = ("storage", "privacy")
-
-
 def register(app) -> None:
     """Attach the portal's commands to ``app.cli`` (so ``flask`` and ``portal`` both see them).
 
     A feature adds its own commands with a ``cli.py`` holding a ``commands`` list.
     """
-    import importlib
-    import importlib.util
-
-    from portal import FEATURES
+    from portal import feature_modules
     from portal.auth.cli import users
 
     users.add_command(users_create, "create")
     for command in (units, demo):
         app.cli.add_command(command)
-    for feature in (*FEATURES, *COMMAND_FEATURES):
-        if importlib.util.find_spec(f"portal.{feature}.cli") is not None:
-            for command in importlib.import_module(f"portal.{feature}.cli").commands:
-                app.cli.add_command(command)
+    for cli in feature_modules("cli"):
+        for command in cli.commands:
+            app.cli.add_command(command)
 
 
 @click.command("create")

@@ -60,11 +60,11 @@ def switch(code: str):
     return response
 
 
-def translation_directories(app, plugin_modules) -> list[str]:
-    """Return every catalog folder: the core's, each feature's, and each plugin's (when it ships one)."""
+def translation_directories(app, features, plugin_modules) -> list[str]:
+    """Return every catalog folder: the core's, each of ``features``', and each plugin's (when it ships one)."""
     root = Path(app.root_path)
     found = [root / "translations"]
-    found += sorted(path for path in root.glob("*/translations") if path.is_dir())
+    found += [root / feature / "translations" for feature in features]
     for module in plugin_modules:
         module_file = getattr(module, "__file__", None)
         if module_file:

@@ -27,7 +27,9 @@ LOCALES = ("vi",)
 def catalogs(only: list[str] | None = None) -> list[tuple[Path, list[Path], list[Path]]]:
     """Return (translations dir, source paths, paths to skip) for every catalog (or those under ``only``)."""
     portal = ROOT / "portal"
-    feature_dirs = sorted(p.parent for p in portal.glob("*/translations") if p.is_dir())
+    from portal import FEATURES  # the one list of features
+
+    feature_dirs = [portal / feature for feature in FEATURES if (portal / feature / "translations").is_dir()]
     found = [(portal / "translations", [portal, ROOT / "templates"], feature_dirs)]
     found += [(folder / "translations", [folder], []) for folder in feature_dirs]
     found += [(p, [p.parent], []) for p in sorted(ROOT.glob("plugins/*/portal_*/translations")) if p.is_dir()]

@@ -18,10 +18,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 
+def _closing(app):
+    """Close every response body as soon as it is sent.
+
+    Werkzeug's development server closes the body only after draining the socket, and that drain raises when the
+    browser has already dropped the connection (it does, when a page navigates away mid-font): the open static file
+    then surfaces as an unraisable ResourceWarning in whichever test runs next.
+    """
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    return serve
+
+
 @pytest.fixture
 def live_server(app):
     """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

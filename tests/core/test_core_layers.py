@@ -128,6 +128,14 @@ def test_every_feature_is_in_a_layer_and_imports_only_lower_layers():
     assert upward == []
 
 
+def test_the_factory_names_every_feature_in_layer_order():
+    """portal.FEATURES is the one list the factory reads (models, views, commands, catalogs)."""
+    from portal import FEATURES
+
+    features = [feature for layer in LAYERS for feature in layer if feature not in ("plugins", "testing")]
+    assert list(FEATURES) == features
+
+
 def test_the_foundation_imports_no_feature():
     modules = {path.stem for path in PORTAL.glob("*.py")}
     assert modules == set(FOUNDATION) | set(COMPOSITION), "name each module of portal/ in FOUNDATION or COMPOSITION"
