@@ -36,7 +36,7 @@ def register(app) -> None:
 
 
 @click.command("create")
-@click.option("--role", type=click.Choice(["hr", "official", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["hr", "official", "admin", "health"]), required=True)
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True, help="Full name, with diacritics.")
 @click.option("--unit", "unit_code", help="Unit code (officials), e.g. district7.")

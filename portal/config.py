@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 # Known placeholder values that must never sign a production session.
@@ -64,6 +65,11 @@ def default_config(instance_path: str) -> dict:
         "PASSWORD_RESET_MAX_AGE": 3600,
         "EMAIL_CONFIRM_MAX_AGE": 3 * 24 * 3600,
         "TWO_FACTOR_REQUIRED": None,
+        # From this local day (a date, or yyyy-mm-dd) the built-in rules accept only doses and recoveries the
+        # health registry confirmed (portal.plugins.default.require_confirmed); None: declared data is enough.
+        "PORTAL_REQUIRE_CONFIRMED_FROM": None,
+        # Registry extracts (portal.health): the largest file accepted through the page.
+        "HEALTH_EXTRACT_MAX_BYTES": 200 * 1024 * 1024,
     }
 
 
@@ -83,6 +89,8 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
+    if environ.get("PORTAL_REQUIRE_CONFIRMED_FROM"):
+        config["PORTAL_REQUIRE_CONFIRMED_FROM"] = date.fromisoformat(environ["PORTAL_REQUIRE_CONFIRMED_FROM"].strip())
     for key in ("SIGNING_KEY_DIR", "PUBLIC_BASE_URL"):
         if environ.get(key):
             config[key] = environ[key]

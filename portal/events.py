@@ -20,8 +20,21 @@ enterprise_status_changed = _signals.signal("enterprise-status-changed")
 enterprise_reclassified = _signals.signal("enterprise-reclassified")
 
 #: sender: the Enterprise; kwargs: session, registry, actor, worker_ids (list[int]) created or changed
-#: in one operation
+#: in one operation, cause (optional: "registry" when the health registry's data replaced what was declared)
 workers_changed = _signals.signal("workers-changed")
+
+#: sender: the Enterprise; kwargs as workers_changed. Heard *before* workers_changed, by what derives data
+#: the rules read from what HR declared (the health registry's provenance of each dose): blinker does not
+#: order the receivers of one signal, so what must come first listens here. Send both with
+#: :func:`send_workers_changed`.
+workers_declared = _signals.signal("workers-declared")
+
+
+def send_workers_changed(enterprise, **kwargs) -> None:
+    """Say that HR created or changed workers: ``workers_declared``, then ``workers_changed``."""
+    workers_declared.send(enterprise, **kwargs)
+    workers_changed.send(enterprise, **kwargs)
+
 
 #: sender: the Enterprise; kwargs: session, registry, actor, worker_ids (list[int]) deactivated, reason
 #: (the words HR gave)

@@ -29,6 +29,9 @@ NAV_ITEMS = (
     _item("dashboard.report", _l("Evaluation report"), "official", "admin"),
     _item("dashboard.data_quality", _l("Data quality"), "hr", "official", "admin"),
     _item("mail.outbox", _l("Outbox"), "admin"),
+    _item("health.index", _l("Registry extracts"), "health"),
+    _item("health.conflicts", _l("Registry conflicts"), "health", "official", "admin"),
+    _item("health.workers", _l("Health data"), "hr"),
 )
 
 #: Where each role lands after signing in (the first that the running app has).
@@ -36,6 +39,7 @@ ROLE_HOME = {
     "hr": ("enterprises.mine",),
     "official": ("enterprises.queue",),
     "admin": ("dashboard.index", "enterprises.queue"),
+    "health": ("health.index",),
 }
 
 

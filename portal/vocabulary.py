@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from portal.plugins.types import Basis
+from portal.plugins.types import Basis, Provenance
 
 # ---------------------------------------------------------------------------
 # Enterprises
@@ -62,6 +62,8 @@ REVOCATION_REASONS = {
     "not_eligible": _l("No longer eligible"),
     "enterprise_suspended": _l("The enterprise was suspended from the pilot"),
     "enterprise_rejected": _l("The enterprise's application was rejected"),
+    "registry_conflict": _l("The health registry's data, which replaced what was declared, no longer makes the "
+                            "worker eligible"),
 }
 REVOCATION_CHOICES = ("left", "f0", "f1", "mistake", "other")
 #: A reason and what the person added to it ("The worker left the enterprise — moved to Bình Dương").
@@ -81,12 +83,14 @@ BASIS_LABELS = {
     Basis.RECOVERY_EXPIRED.value: _l("Recovered more than 180 days ago"),
     Basis.TEST_REQUIRED.value: _l("Negative test required"),
     Basis.MISSING_DATA.value: _l("Vaccination data incomplete"),
+    Basis.UNCONFIRMED.value: _l("Not confirmed by the health registry"),
     Basis.OTHER.value: _l("Other reason"),
 }
 #: The bases on which a worker is eligible, and those on which not, in the order pages list them.
 ELIGIBLE_BASES = (Basis.VACCINATED, Basis.RECOVERED)
 INELIGIBLE_BASES = (Basis.NOT_VACCINATED, Basis.PARTIALLY_VACCINATED, Basis.WAITING_PERIOD,
-                    Basis.RECOVERY_EXPIRED, Basis.TEST_REQUIRED, Basis.MISSING_DATA, Basis.OTHER)
+                    Basis.RECOVERY_EXPIRED, Basis.TEST_REQUIRED, Basis.MISSING_DATA, Basis.UNCONFIRMED,
+                    Basis.OTHER)
 
 #: What in a worker's record blocks eligibility and HR can fix (the snapshot's ``issues``).
 RECORD_ISSUE_LABELS = {
@@ -99,6 +103,39 @@ RECORD_ISSUE_LABELS = {
 
 # Checkpoint scan outcomes (their words, labels, instructions and colours) are defined once, where
 # the checkpoint answers: portal/verify/outcomes.py.
+
+# ---------------------------------------------------------------------------
+# Health data against the registry
+# ---------------------------------------------------------------------------
+
+#: Where a dose, a recovery or a test stands against the health sector's registry.
+PROVENANCE_LABELS = {
+    Provenance.DECLARED.value: _l("Declared"),
+    Provenance.CONFIRMED.value: _l("Confirmed"),
+    Provenance.CONFLICTING.value: _l("Conflicting"),
+    Provenance.NOT_FOUND.value: _l("Not found in the registry"),
+}
+#: What a registry extract holds.
+HEALTH_EXTRACT_KIND_LABELS = {
+    "vaccination": _l("Vaccination records"),
+    "recovery": _l("Recoveries"),
+    "test": _l("Test results"),
+}
+HEALTH_EXTRACT_STATUS_LABELS = {
+    "ready": _l("Waiting for your confirmation"),
+    "committed": _l("Matched"),
+    "failed": _l("Failed"),
+}
+#: A fact's field the registry holds differently.
+HEALTH_FIELD_LABELS = {
+    "given_on": _l("Date of the dose"),
+    "product": _l("Vaccine"),
+    "recovered_on": _l("Recovery date"),
+    "taken_on": _l("Test date"),
+    "kind": _l("Kind of test"),
+    "result": _l("Test result"),
+    "missing": _l("Not declared"),
+}
 
 # ---------------------------------------------------------------------------
 # Worker-list imports

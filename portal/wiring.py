@@ -26,12 +26,16 @@ def wire(app: Flask) -> None:
 
 def _connect_receivers() -> None:
     from portal.eligibility import upkeep as eligibility
+    from portal.health import resolving as health
     from portal.mail import notices
     from portal.mail import services as mail
     from portal.passes import upkeep as passes
 
+    # HR declared workers' data: it is compared with the registry's records held (before anything
+    # else hears of the change: the rules read each fact's provenance).
+    events.workers_declared.connect(health.on_workers_declared)
     # A worker created or changed: their eligibility snapshot is recomputed, then their card gets a
-    # new version (or is revoked).
+    # new version (or is revoked; "registry_conflict" when the registry's data replaced HR's).
     events.workers_changed.connect(eligibility.on_workers_changed)
     events.workers_changed.connect(passes.on_workers_changed)
     # A worker left: they leave the snapshot, their card is revoked.

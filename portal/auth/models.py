@@ -23,6 +23,7 @@ class Role(str, Enum):
     HR = "hr"  # enterprise HR staff, bound to one enterprise
     OFFICIAL = "official"  # a unit's official, bound to one unit
     ADMIN = "admin"  # the city's administrator, sees every unit
+    HEALTH = "health"  # a health-data officer (cán bộ y tế), city-wide: registry extracts and their matches
 
 
 #: Roles that must sign in with a second factor where two-factor sign-in is enforced (production).
@@ -30,6 +31,7 @@ class Role(str, Enum):
 TWO_FACTOR_ROLES = frozenset({
     Role.OFFICIAL,
     Role.ADMIN,
+    Role.HEALTH,
 })
 
 #: Languages a user may receive mail in (the UI's languages).
@@ -37,14 +39,14 @@ MAIL_LANGUAGES = ("vi", "en")
 
 
 class User(UserMixin, db.Model):
-    """A person who logs in: enterprise HR, a unit official or a city admin."""
+    """A person who logs in: enterprise HR, a unit official, a city admin or a health-data officer."""
 
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
             "(role = 'hr' AND enterprise_id IS NOT NULL AND unit_id IS NULL)"
             " OR (role = 'official' AND unit_id IS NOT NULL AND enterprise_id IS NULL)"
-            " OR (role = 'admin' AND enterprise_id IS NULL AND unit_id IS NULL)",
+            " OR (role IN ('admin', 'health') AND enterprise_id IS NULL AND unit_id IS NULL)",
             name="role_binding",
         ),
     )
@@ -109,6 +111,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN.value
+
+    @property
+    def is_health(self) -> bool:
+        return self.role == Role.HEALTH.value
 
     @property
     def email_confirmed(self) -> bool:

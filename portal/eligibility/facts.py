@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from portal.plugins.default import require_confirmed
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis, Dose, Eligibility, NegativeTest, WorkerFacts
 from portal.units.services import is_active
@@ -28,8 +30,13 @@ def worker_facts(worker) -> WorkerFacts:
             product_name=vaccine.name if vaccine else (dose.product or ""),
             doses_required=vaccine.doses_required if vaccine else 2,
             given_on=dose.given_on,
+            provenance=getattr(dose, "provenance", None) or "declared",
+            differences=_differences(getattr(dose, "registry_data", None)),
         ))
-    test = NegativeTest(worker.test_kind or "unknown", worker.tested_on) if worker.tested_on else None
+    test = (NegativeTest(worker.test_kind or "unknown", worker.tested_on,
+                         provenance=getattr(worker, "test_provenance", None) or "declared",
+                         differences=_differences(getattr(worker, "test_registry", None)))
+            if worker.tested_on else None)
     enterprise = worker.enterprise
     return WorkerFacts(
         date_of_birth=worker.date_of_birth,
@@ -41,7 +48,23 @@ def worker_facts(worker) -> WorkerFacts:
         negative_test=test,
         sector=enterprise.sector if enterprise else None,
         business_type=enterprise.business_type if enterprise else None,
+        recovery_provenance=getattr(worker, "recovery_provenance", None) or "declared",
+        recovery_differences=_differences(getattr(worker, "recovery_registry", None)),
     )
+
+
+def _differences(registry: dict | None) -> tuple[str, ...]:
+    return tuple((registry or {}).get("differences", ()))
+
+
+def confirmed_required_from(settings=None) -> date | None:
+    """Return the first local day the built-in rules require registry-confirmed data (``PORTAL_REQUIRE_CONFIRMED_FROM``)."""
+    if settings is None:
+        if not has_app_context():
+            return None
+        settings = current_app.config
+    value = settings.get("PORTAL_REQUIRE_CONFIRMED_FROM")
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def evaluate(registry: UnitRegistry, worker, on_date: date) -> Eligibility:
@@ -52,4 +75,9 @@ def evaluate(registry: UnitRegistry, worker, on_date: date) -> Eligibility:
     unit_code = worker.enterprise.unit.code
     if not is_active(registry, unit_code):
         return Eligibility(False, Basis.OTHER, UNIT_NOT_ACTIVE_REASON)
-    return registry.eligibility(unit_code, worker_facts(worker), on_date)
+    facts = worker_facts(worker)
+    answer = registry.eligibility(unit_code, facts, on_date)
+    required_from = confirmed_required_from()
+    if required_from is not None and on_date >= required_from:
+        answer = require_confirmed(facts, answer)
+    return answer

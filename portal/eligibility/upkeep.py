@@ -142,12 +142,14 @@ def _as_workers(connection, keys: list[str], rows) -> list[SimpleNamespace]:
     doses = defaultdict(list)
     table = VaccineDose.__table__
     dose_rows = connection.execute(
-        select(table.c.worker_id, table.c.number, table.c.product, table.c.given_on)
+        select(table.c.worker_id, table.c.number, table.c.product, table.c.given_on, table.c.provenance,
+               table.c.registry_data)
         .where(table.c.worker_id.in_([row.id for row in rows]))
         .order_by(table.c.worker_id, table.c.number)
     )
-    for worker_id, number, product, given_on in dose_rows:
-        doses[worker_id].append(SimpleNamespace(number=number, product=product, given_on=given_on))
+    for worker_id, number, product, given_on, provenance, registry_data in dose_rows:
+        doses[worker_id].append(SimpleNamespace(number=number, product=product, given_on=given_on,
+                                                provenance=provenance, registry_data=registry_data))
     own = [(index, key) for index, key in enumerate(keys) if not key.startswith("_")]
     extra = {key: index for index, key in enumerate(keys) if key.startswith("_")}
     workers = []

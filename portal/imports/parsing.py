@@ -474,3 +474,129 @@ def _data_row(number: int, record: list, columns, limits: Limits) -> SourceRow |
     if not values and not problems:
         return None  # an empty row, or one holding only its STT number
     return SourceRow(number=number, values=values, problems=problems)
+
+
+# -- streaming, for files too large to hold (registry extracts) -----------------------------------------------
+
+@dataclass
+class RowStream:
+    """A table read lazily: the header is found, the data rows come one at a time from ``rows``."""
+
+    kind: str
+    header_row: int
+    headers: dict[str, str]
+    ignored_headers: list[str]
+    rows: Iterator[SourceRow]
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def stream_table(records: Iterable[tuple[int, list]], spec: HeaderSpec, limits: Limits) -> RowStream:
+    """Find the header among the first rows like :func:`read_table`, then yield the rows below it one by one.
+
+    ``limits.max_rows`` does not apply: the caller reads as many rows as it can handle.
+    """
+    records = iter(records)
+    head = []
+    for record in records:
+        head.append(record)
+        if len(head) >= limits.header_search_rows:
+            break
+    header_number, header = _find_header(head, spec)
+    columns, headers, ignored = _map_columns(header, spec, limits)
+    missing = [spec.labels[name] for name in spec.required if name not in headers]
+    if missing:
+        raise ImportFileError(_l("The file has no column for: %(columns)s. Add these columns (see the template) "
+                                 "and upload the file again."), columns=", ".join(missing))
+    below = (record for record in head if record[0] > header_number)
+
+    def rows() -> Iterator[SourceRow]:
+        for number, record in _chain(below, records):
+            row = _data_row(number, record, columns, limits)
+            if row is not None:
+                yield row
+
+    return RowStream(kind="", header_row=header_number, headers=headers, ignored_headers=ignored, rows=rows())
+
+
+def stream_file(stream, spec: HeaderSpec, limits: Limits = Limits()) -> RowStream:
+    """Read a seekable binary file (CSV in any office encoding, or XLSX) as a :class:`RowStream`.
+
+    A CSV file is decoded as it is read, so memory stays flat whatever its size; a workbook is read
+    by openpyxl's read-only reader, row by row.
+    """
+    head = stream.read(65_536)
+    stream.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        data = stream.read()
+        check_zip(data, limits)
+        return _stream_xlsx(data, spec, limits)
+    detect_kind(head, Limits(max_bytes=len(head) + 1))  # refuses what is neither text nor a workbook
+    encoding = _text_encoding_of_head(head)
+    sample = head.decode(encoding, errors="ignore")
+    if _looks_binary(sample):
+        raise not_a_spreadsheet()
+    delimiter = _sniff_delimiter(sample, spec, limits)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="", errors="strict")
+
+    def records() -> Iterator[tuple[int, list]]:
+        reader = csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+        number = 0
+        try:
+            for number, record in enumerate(reader, start=1):
+                yield number, record
+        except UnicodeDecodeError:
+            raise not_a_spreadsheet() from None
+        except csv.Error:
+            raise ImportFileError(_l("Row %(row)s of the file is damaged (a quote is not closed, or a cell is far "
+                                     "too long). Check it in Excel and save the file again."), row=number + 1) from None
+
+    parsed = stream_table(records(), spec, limits)
+    parsed.kind, parsed.encoding, parsed.delimiter = "csv", encoding, delimiter
+    return parsed
+
+
+def _text_encoding_of_head(head: bytes) -> str:
+    """Like :func:`_text_encoding` for the first bytes of a file: a character cut at the end is not an error."""
+    encoding = _text_encoding(head)
+    if encoding == "cp1258":
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError:
+            return "cp1258"
+        return "utf-8"
+    return encoding
+
+
+def _stream_xlsx(data: bytes, spec: HeaderSpec, limits: Limits) -> RowStream:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception:  # noqa: BLE001 — any failure inside an untrusted workbook is "cannot read it"
+        raise ImportFileError(_l("This Excel file could not be read; it may be damaged. Open it in Excel, "
+                                 "save it again as “Excel Workbook (.xlsx)” and upload it.")) from None
+    first_error = None
+    for sheet in workbook.worksheets[:20]:
+        if not hasattr(sheet, "iter_rows"):
+            continue
+        sheet.reset_dimensions()
+        try:
+            parsed = stream_table(_sheet_records(sheet, limits), spec, limits)
+        except HeaderNotFound as error:
+            first_error = first_error or error
+            continue
+        inner = parsed.rows
+
+        def rows(inner=inner) -> Iterator[SourceRow]:
+            try:
+                yield from inner
+            finally:
+                workbook.close()
+
+        parsed.kind, parsed.rows = "xlsx", rows()
+        return parsed
+    workbook.close()
+    raise first_error or HeaderNotFound(spec)

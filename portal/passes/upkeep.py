@@ -37,7 +37,13 @@ def _active_passes_of(session, worker_ids) -> list[Pass]:
     return found
 
 
-def sync_passes(session, registry, worker_ids, actor, *, today: date | None = None) -> dict[str, int]:
+#: What changed a worker's data (``cause`` of ``events.workers_changed``) → the reason a card is revoked for
+#: when the worker is no longer eligible.
+REVOKED_FOR_CAUSE = {"registry": "registry_conflict"}
+
+
+def sync_passes(session, registry, worker_ids, actor, *, today: date | None = None,
+                revoke_code: str = "not_eligible") -> dict[str, int]:
     """Bring the active passes of ``worker_ids`` in line with the workers' data (new version or revoked)."""
     today = today or local_today()
     outcome = {"new_version": 0, "revoked": 0}
@@ -48,7 +54,7 @@ def sync_passes(session, registry, worker_ids, actor, *, today: date | None = No
             continue
         eligibility = evaluate(registry, worker, today)
         if not eligibility.eligible:
-            outcome["revoked"] += revoke_pass(session, registry, pass_, actor, "not_eligible",
+            outcome["revoked"] += revoke_pass(session, registry, pass_, actor, revoke_code,
                                               Message.of(eligibility.reason))
             continue
         version = pass_.version
@@ -57,8 +63,9 @@ def sync_passes(session, registry, worker_ids, actor, *, today: date | None = No
     return outcome
 
 
-def on_workers_changed(enterprise, *, session, registry, actor=None, worker_ids=(), **_ignored) -> None:
-    sync_passes(session, registry, worker_ids, actor)
+def on_workers_changed(enterprise, *, session, registry, actor=None, worker_ids=(), cause=None,
+                       **_ignored) -> None:
+    sync_passes(session, registry, worker_ids, actor, revoke_code=REVOKED_FOR_CAUSE.get(cause, "not_eligible"))
 
 
 def on_workers_deactivated(enterprise, *, session, registry, actor=None, worker_ids=(), reason=None,

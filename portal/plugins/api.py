@@ -19,6 +19,7 @@ from portal.plugins.default import (
     add_months,
     default_eligibility,
     default_validity,
+    require_confirmed,
 )
 from portal.plugins.types import (
     Admission,
@@ -31,6 +32,9 @@ from portal.plugins.types import (
     Location,
     NegativeTest,
     PassFacts,
+    Provenance,
+    RegistryConnector,
+    RegistryRecord,
     Sector,
     Shift,
     UnitDescriptor,
@@ -41,10 +45,11 @@ from portal.plugins.types import (
 __all__ = [
     # the values plugins and the core hand each other
     "Admission", "Basis", "BusinessType", "CommuteWindow", "Dose", "Eligibility", "EnterpriseFacts", "Location",
-    "NegativeTest", "PassFacts", "Sector", "Shift", "UnitDescriptor", "Validity", "WorkerFacts",
+    "NegativeTest", "PassFacts", "Provenance", "RegistryConnector",
+    "RegistryRecord", "Sector", "Shift", "UnitDescriptor", "Validity", "WorkerFacts",
     # the city's default rule
     "DEFAULT_WINDOWS", "PASS_LIFETIME_MONTHS", "RECOVERY_WINDOW_DAYS", "VACCINATION_WAIT_DAYS", "add_months",
-    "default_eligibility", "default_validity",
+    "default_eligibility", "default_validity", "require_confirmed",
     # shifts
     "STANDARD_SHIFTS", "shift_change_windows", "standard_shift",
     # time and text

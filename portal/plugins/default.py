@@ -19,6 +19,7 @@ from portal.plugins.types import (
     CommuteWindow,
     Dose,
     Eligibility,
+    Provenance,
     Shift,
     Validity,
     WorkerFacts,
@@ -102,6 +103,54 @@ def default_eligibility(worker: WorkerFacts, on_date: date) -> Eligibility:
                            _l("%(given)s of %(required)s doses of %(product)s received.",
                               given=len(doses), required=required, product=doses[-1].product_name))
     return Eligibility(False, Basis.NOT_VACCINATED, _l("No vaccine dose and no recovery registered."))
+
+
+_FIELD_WORDS = {
+    "given_on": _l("the date"),
+    "product": _l("the vaccine"),
+    "recovered_on": _l("the recovery date"),
+    "taken_on": _l("the test date"),
+    "kind": _l("the kind of test"),
+    "result": _l("the result"),
+    "missing": _l("it is in the registry but was not declared"),
+}
+
+
+def _why_unconfirmed(provenance: str, differences: tuple[str, ...]):
+    if provenance == Provenance.CONFLICTING.value:
+        words = [_FIELD_WORDS.get(name, name) for name in differences] or [_l("the details")]
+        what = words[0] if len(words) == 1 else _l("%(first)s and %(second)s", first=words[0], second=words[1])
+        return _l("the health registry differs on %(what)s", what=what)
+    if provenance == Provenance.NOT_FOUND.value:
+        return _l("the health registry has no record of it")
+    return _l("it has not been checked against the health registry yet")
+
+
+def require_confirmed(worker: WorkerFacts, eligibility: Eligibility) -> Eligibility:
+    """Refuse an eligible answer whose basis rests on a dose or a recovery the registry has not confirmed.
+
+    The refusal (basis ``UNCONFIRMED``) says which fact is unconfirmed and why; a refusal, or an
+    answer whose facts are all confirmed, is returned as it is. The built-in rules apply it from
+    ``PORTAL_REQUIRE_CONFIRMED_FROM``; a unit plugin may call it from its own rule.
+    """
+    if not eligibility.eligible:
+        return eligibility
+    if eligibility.basis == Basis.VACCINATED:
+        on_date = eligibility.since or date.max
+        given = tuple(sorted((d for d in worker.doses if d.given_on is not None and d.given_on <= on_date),
+                             key=lambda d: (d.given_on, d.number)))
+        done = completing_dose(given)
+        series = given[:given.index(done) + 1] if done else given
+        for dose in series:
+            if dose.provenance != Provenance.CONFIRMED.value:
+                return Eligibility(False, Basis.UNCONFIRMED, _l(
+                    "Dose %(number)s (%(given)s) is not confirmed: %(why)s.", number=dose.number,
+                    given=format_date(dose.given_on), why=_why_unconfirmed(dose.provenance, dose.differences)))
+    elif eligibility.basis == Basis.RECOVERED and worker.recovery_provenance != Provenance.CONFIRMED.value:
+        return Eligibility(False, Basis.UNCONFIRMED, _l(
+            "The recovery on %(recovered)s is not confirmed: %(why)s.", recovered=format_date(worker.recovered_on),
+            why=_why_unconfirmed(worker.recovery_provenance, worker.recovery_differences)))
+    return eligibility
 
 
 def default_validity(eligibility: Eligibility, issued_on: date) -> Validity:

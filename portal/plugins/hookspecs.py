@@ -32,6 +32,7 @@ from portal.plugins.types import (
     EnterpriseFacts,
     Location,
     PassFacts,
+    RegistryConnector,
     Sector,
     Shift,
     UnitDescriptor,
@@ -349,4 +350,33 @@ def portal_pass_revoked(unit: UnitDescriptor, pass_: PassFacts, reason: str) -> 
         @hookimpl
         def portal_pass_revoked(unit, pass_, reason):
             log.info("revoked %s: %s", pass_.serial, reason)
+    """
+
+
+# ---------------------------------------------------------------------------
+# The health registry
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def portal_health_registry_connector() -> list[RegistryConnector]:
+    """Declare live connections to the health sector's registry (beside the built-in file and API paths).
+
+    This hook collects: every connector declared by any plugin is offered to the health-data officers
+    (``portal health pull CODE``); two connectors with the same ``code`` stop the pull. A connector's
+    ``fetch(kind, citizen_ids)`` is asked in batches about the active workers' citizen IDs and returns
+    :class:`RegistryRecord` values, which are matched like the rows of an uploaded extract.
+
+    :return: a list of :class:`RegistryConnector` (empty when the plugin brings none).
+
+    Example::
+
+        @hookimpl
+        def portal_health_registry_connector():
+            def fetch(kind, citizen_ids):
+                return [api.RegistryRecord(kind="vaccination", citizen_id=cid, date_of_birth=None,
+                                           on_date=date(2021, 8, 1), dose_number=1, product="pfizer")
+                        for cid in citizen_ids if kind == "vaccination"]
+
+            return [api.RegistryConnector(code="hcdc", name="HCDC registry", fetch=fetch)]
     """

@@ -5,7 +5,7 @@ so a rule can be tested without a database.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import Enum
@@ -113,15 +113,35 @@ class CommuteWindow:
 # Facts given to rules
 # ---------------------------------------------------------------------------
 
+class Provenance(str, Enum):
+    """Where a fact about a worker's health stands against the health sector's registry.
+
+    ``declared``: as HR typed it, not yet compared; ``confirmed``: the registry holds the same;
+    ``conflicting``: the registry holds it differently (``differences`` says what); ``not_found``:
+    the registry was asked about the worker and does not hold it.
+    """
+
+    DECLARED = "declared"
+    CONFIRMED = "confirmed"
+    CONFLICTING = "conflicting"
+    NOT_FOUND = "not_found"
+
+
 @dataclass(frozen=True)
 class Dose:
-    """One vaccine dose as registered: ``doses_required`` is the product's primary series length."""
+    """One vaccine dose as registered: ``doses_required`` is the product's primary series length.
+
+    ``provenance`` is a :class:`Provenance` value; ``differences`` names what the registry holds
+    differently when it is ``conflicting`` (``("given_on", "product")``).
+    """
 
     number: int
     product: str
     product_name: str
     doses_required: int
     given_on: date | None
+    provenance: str = Provenance.DECLARED.value
+    differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,8 @@ class NegativeTest:
 
     kind: str
     taken_on: date
+    provenance: str = Provenance.DECLARED.value
+    differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,9 @@ class WorkerFacts:
     negative_test: NegativeTest | None = None
     sector: str | None = None
     business_type: str | None = None
+    #: Where ``recovered_on`` stands against the registry (a :class:`Provenance` value), and what differs.
+    recovery_provenance: str = Provenance.DECLARED.value
+    recovery_differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +207,7 @@ class Basis(str, Enum):
     RECOVERY_EXPIRED = "recovery_expired"
     TEST_REQUIRED = "test_required"
     MISSING_DATA = "missing_data"
+    UNCONFIRMED = "unconfirmed"
     OTHER = "other"
 
 
@@ -220,3 +246,45 @@ class PassFacts:
     valid_from: date
     valid_until: date
     windows: tuple[CommuteWindow, ...] = field(default_factory=tuple)
+
+
+# ---------------------------------------------------------------------------
+# The health registry
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegistryRecord:
+    """One row of the health sector's registry, as an extract or a live connector gives it.
+
+    ``kind`` is "vaccination" (``dose_number``, ``on_date`` given, ``product``, ``place``),
+    "recovery" (``on_date`` the positive test, ``recovered_on``, ``place`` the issuing facility) or
+    "test" (``on_date`` taken, ``test_kind`` "pcr" or "rapid", ``result`` "negative" or "positive").
+    Records are matched to workers by ``citizen_id`` and ``date_of_birth``; ``full_name`` is compared
+    after folding diacritics and shown when it differs.
+    """
+
+    kind: str
+    citizen_id: str
+    date_of_birth: date | None
+    on_date: date
+    full_name: str = ""
+    dose_number: int | None = None
+    product: str = ""
+    place: str = ""
+    recovered_on: date | None = None
+    test_kind: str = ""
+    result: str = ""
+
+
+@dataclass(frozen=True)
+class RegistryConnector:
+    """A live connection to the health registry that a deployment adds (``portal_health_registry_connector``).
+
+    ``fetch(kind, citizen_ids)`` returns the registry's records of ``kind`` for those citizen IDs
+    (any iterable of :class:`RegistryRecord`); the portal asks it in batches and matches the answer
+    like an uploaded extract.
+    """
+
+    code: str
+    name: str
+    fetch: Callable[[str, Sequence[str]], Iterable[RegistryRecord]]

@@ -236,6 +236,7 @@ class World:
     admin: str
     worker_a: int
     worker_b: int
+    health: str = "yte@example.vn"
 
 
 def make_enterprise(session, registry, unit_code: str, name: str, tax_code: str, status: str = "approved"):
@@ -299,6 +300,8 @@ def world(app) -> World:
                                       unit=unit_row(session, registry, "cugi")),
             "admin": create_user(session, email="admin@example.vn", password=TEST_PASSWORD,
                                  full_name="Quản Trị Viên", role=Role.ADMIN),
+            "health": create_user(session, email="yte@example.vn", password=TEST_PASSWORD,
+                                  full_name="Phan Thị Y Tế", role=Role.HEALTH),
         }
         worker_a = make_worker(session, a, citizen_id="079090001234", name="Nguyễn Văn An",
                                doses=[("astrazeneca", today - timedelta(days=60)),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -38,6 +38,12 @@ class Worker(db.Model):
     recovered_on: Mapped[date | None] = mapped_column(Date)
     test_kind: Mapped[str | None] = mapped_column(String(16))  # "pcr" or "rapid"
     tested_on: Mapped[date | None] = mapped_column(Date)
+    # Where the recovery and the test stand against the health registry (portal.vocabulary.PROVENANCE_LABELS),
+    # and, when conflicting, what the registry holds (written by portal.health; the rules read them).
+    recovery_provenance: Mapped[str] = mapped_column(String(16), default="declared", server_default="declared")
+    recovery_registry: Mapped[dict | None] = mapped_column(JSON)
+    test_provenance: Mapped[str] = mapped_column(String(16), default="declared", server_default="declared")
+    test_registry: Mapped[dict | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -69,6 +75,10 @@ class VaccineDose(db.Model):
     number: Mapped[int] = mapped_column(Integer)
     product: Mapped[str | None] = mapped_column(String(32))  # a code from portal.workers.vaccines
     given_on: Mapped[date | None] = mapped_column(Date)
+    #: Where this dose stands against the health registry (declared, confirmed, conflicting, not_found).
+    provenance: Mapped[str] = mapped_column(String(16), default="declared", server_default="declared")
+    #: When conflicting, what the registry holds: {"differences": [...], "given_on": ..., "product": ...}.
+    registry_data: Mapped[dict | None] = mapped_column(JSON)
 
     worker: Mapped[Worker] = relationship(back_populates="doses")
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.audit.services import record
 from portal.clock import utcnow
-from portal.events import workers_changed, workers_deactivated
+from portal.events import send_workers_changed, workers_deactivated
 from portal.messages import Refusal
 from portal.text import fold
 from portal.units.services import require_active
@@ -73,7 +73,7 @@ def create_worker(session, registry, enterprise, clean: CleanWorker, actor, *, r
         _apply(worker, clean)
         session.flush()
     record(session, actor, "worker.created", worker, reason=reason, after=snapshot(worker), **_scope(enterprise))
-    workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id])
+    send_workers_changed(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id])
     return worker
 
 
@@ -98,7 +98,7 @@ def update_worker(session, registry, worker: Worker, clean: CleanWorker, actor, 
                      if before.get(key) != after[key] or (key == "citizen_id" and old_citizen_id != clean.citizen_id))
     record(session, actor, "worker.updated", worker, reason=reason, before={k: before.get(k) for k in changed},
            after={k: after[k] for k in changed}, **_scope(enterprise))
-    workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id])
+    send_workers_changed(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id])
     return worker
 
 
@@ -204,7 +204,7 @@ def upsert_workers(session, registry, enterprise, cleans: Sequence[CleanWorker],
                   "unchanged": len(result.unchanged)}, **_scope(enterprise))
     changed_ids = sorted(created_ids.values()) + sorted(worker_id for worker_id, _clean in to_update)
     if changed_ids:
-        workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=changed_ids)
+        send_workers_changed(enterprise, session=session, registry=registry, actor=actor, worker_ids=changed_ids)
     return result
 
 

@@ -24,7 +24,7 @@ LAYERS = (
     ("jobs", "workers"),
     ("mail", "enterprises"),
     ("eligibility", "imports", "api"),
-    ("passes",),
+    ("passes", "health"),  # health: registry extracts matched to workers; cards follow through events
     ("selfservice", "verify"),
     ("dashboard",),
     ("scanner", "privacy"),  # privacy: the end-of-pilot erase, which reaches every feature's personal data

@@ -21,23 +21,29 @@ from portal.extensions import db
 from portal.workers.columns import HEADERS
 from portal.workers.models import Worker
 
-ROLES = ("anonymous", "hr_b", "official_y", "hr_a", "official_x", "admin")
+ROLES = ("anonymous", "hr_b", "official_y", "hr_a", "official_x", "admin", "health")
 
 PUBLIC = dict.fromkeys(ROLES, "ok")
 SIGNED_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
 HR_PAGE = {"anonymous": "login", "hr_a": "ok", "hr_b": "ok", "official_x": "deny", "official_y": "deny",
-           "admin": "deny"}
+           "admin": "deny", "health": "deny"}
 HR_OF_A = {**HR_PAGE, "hr_b": "deny"}
 OFFICIALS = {"anonymous": "login", "hr_a": "deny", "hr_b": "deny", "official_x": "ok", "official_y": "ok",
-             "admin": "ok"}
+             "admin": "ok", "health": "deny"}
 OVERSEERS_OF_A = {"anonymous": "login", "hr_a": "ok", "hr_b": "deny", "official_x": "ok", "official_y": "deny",
-                  "admin": "ok"}
+                  "admin": "ok", "health": "deny"}
 DECIDERS_OF_A = {**OVERSEERS_OF_A, "hr_a": "deny"}
 OWNER_OR_ADMIN = {"anonymous": "login", "hr_a": "ok", "hr_b": "deny", "official_x": "deny",
-                  "official_y": "deny", "admin": "ok"}
-EVERYONE_SIGNED_IN_BY_SCOPE = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
+                  "official_y": "deny", "admin": "ok", "health": "deny"}
+#: Pages of enterprises' data every role but the health-data officer reaches, each within its scope.
+EVERYONE_SIGNED_IN_BY_SCOPE = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok"), "health": "deny"}
 BEARER_ONLY = dict.fromkeys(ROLES, "401")
 ADMIN_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "deny"), "admin": "ok"}
+HEALTH_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "deny"), "health": "ok"}
+#: Conflicts with the registry across enterprises: the health-data officers, the officials (their unit's), the admin.
+HEALTH_OVERSEERS = {**OFFICIALS, "health": "ok"}
+#: Accepting the registry's version of a worker's fact: that worker's HR, or a health-data officer.
+HEALTH_OR_HR_OF_A = {**HR_OF_A, "health": "ok"}
 
 EXPECTED: dict[str, dict[str, str]] = {
     "static": PUBLIC,
@@ -114,6 +120,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     "dashboard.report_xlsx": OFFICIALS,
     "dashboard.data_quality": EVERYONE_SIGNED_IN_BY_SCOPE,
     "eligibility.refresh": EVERYONE_SIGNED_IN_BY_SCOPE,
+    "health.index": HEALTH_ONLY,
+    "health.upload": HEALTH_ONLY,
+    "health.preview": HEALTH_ONLY,
+    "health.commit": HEALTH_ONLY,
+    "health.token_list": HEALTH_ONLY,
+    "health.token_revoke": HEALTH_ONLY,
+    "health.conflicts": HEALTH_OVERSEERS,
+    "health.workers": HR_PAGE,
+    "health.accept": HEALTH_OR_HR_OF_A,
+    "health_api.records": BEARER_ONLY,
 }
 
 
@@ -121,6 +137,8 @@ def _objects(app, world) -> dict:
     """Create a pass, a finished print job, an import batch and an API token, all of enterprise A."""
     from portal.api.services import create_token
     from portal.enterprises.models import Enterprise
+    from portal.health.models import HealthExtract
+    from portal.health.tokens import create_token as create_health_token
     from portal.imports.checking import start_import
     from portal.jobs.models import Job
     from portal.jobs.services import enqueue
@@ -139,9 +157,15 @@ def _objects(app, world) -> dict:
         batch = start_import(session, enterprise, hr_a, "list.csv", csv.encode("utf-8-sig"), registry=registry)
         job = enqueue(session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": "http://localhost"},
                       user_id=hr_a.id, enterprise_id=enterprise.id)
+        officer = session.scalar(select(User).where(User.email == world.health))
+        extract = HealthExtract(kind="vaccination", source="file", filename="x.csv", status="committed",
+                                created_by=officer, counts={}, problems=[])
+        session.add(extract)
+        health_token, _secret = create_health_token(session, "HCDC", officer)
         session.commit()
         ids = {"enterprise_id": enterprise.id, "worker_id": world.worker_a, "pass_id": pass_.id,
-               "token_id": token.id, "batch_id": batch.id, "job_id": job.id}
+               "token_id": token.id, "batch_id": batch.id, "job_id": job.id, "extract_id": extract.id}
+        ids["health_token_id"] = health_token.id
     with app.app_context():
         assert db.session.get(Job, ids["job_id"]).status == "done"  # jobs run inline under TESTING
     return ids
