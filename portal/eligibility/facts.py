@@ -58,7 +58,7 @@ def _differences(registry: dict | None) -> tuple[str, ...]:
 
 
 def confirmed_required_from(settings=None) -> date | None:
-    """Return the first local day the built-in rules require registry-confirmed data (``PORTAL_REQUIRE_CONFIRMED_FROM``)."""
+    """Return the day from which the built-in rules want registry-confirmed data (``PORTAL_REQUIRE_CONFIRMED_FROM``)."""
     if settings is None:
         if not has_app_context():
             return None

@@ -140,7 +140,8 @@ def notify(session, registry, changed: dict[int, int], actor) -> None:
                                     actor=actor, worker_ids=sorted(worker_ids), cause="registry")
 
 
-def take_records(session, registry, records: Iterable[RegistryRecord], *, source: str, kind: str, actor) -> HealthExtract:
+def take_records(session, registry, records: Iterable[RegistryRecord], *, source: str, kind: str,
+                 actor) -> HealthExtract:
     """Match records pushed by the API or pulled by a connector (already validated): one extract, committed."""
     extract = HealthExtract(kind=kind, source=source[:40], filename="", status="ready", created_by=actor,
                             counts={}, problems=[])

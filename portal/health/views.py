@@ -154,7 +154,8 @@ def workers():
 def accept(worker_id: int):
     """Replace a conflicting fact by the registry's (its HR or a health-data officer)."""
     worker = db.session.get(Worker, worker_id)
-    if worker is None or not worker.active or (current_user.is_hr and worker.enterprise_id != current_user.enterprise_id):
+    if worker is None or not worker.active or (current_user.is_hr
+                                               and worker.enterprise_id != current_user.enterprise_id):
         abort(404)
     try:
         resolving.accept_registry(db.session, current_registry(), worker, request.form.get("fact", ""), current_user)

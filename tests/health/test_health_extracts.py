@@ -1,4 +1,5 @@
-"""A registry extract, uploaded as a real file, gives each declared fact its provenance; unmatched rows leave a count."""
+"""A registry extract, uploaded as a real file, gives each declared fact its provenance; unmatched rows leave
+only a count."""
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ def _provenance(app, worker_id: int) -> dict:
     with app.app_context():
         doses = db.session.scalars(select(VaccineDose).where(VaccineDose.worker_id == worker_id)
                                    .order_by(VaccineDose.number)).all()
-        return {dose.number: (dose.provenance, tuple((dose.registry_data or {}).get("differences", ()))) for dose in doses}
+        return {dose.number: (dose.provenance, tuple((dose.registry_data or {}).get("differences", ())))
+                for dose in doses}
 
 
 def test_an_extract_gives_each_dose_its_provenance(app, world, worker_c, days, officer):
@@ -70,7 +72,7 @@ def test_unmatched_rows_leave_no_trace_but_a_count(app, world, worker_c, days, o
 
 
 def test_an_extract_with_a_bad_row_is_matched_whole_or_not_at_all(app, world, days, officer):
-    data = vaccination_extract(days).replace("AstraZeneca".encode(), b"", 1)  # row 1 loses its vaccine
+    data = vaccination_extract(days).replace(b"AstraZeneca", b"", 1)  # row 1 loses its vaccine
     upload(officer, data, "bad.csv")
     extract = latest_extract(app)
     assert extract.counts["errors"] == 1
