@@ -50,7 +50,7 @@ OUTCOME_COLOURS = {item.code: item.chart_colour for item in verify_outcomes.OUTC
 ELIGIBLE_COLOUR = "#0b7a3e"
 BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#e8710a",
                  Basis.WAITING_PERIOD: "#c98a00", Basis.RECOVERY_EXPIRED: "#8d6e63", Basis.TEST_REQUIRED: "#1d4f91",
-                 Basis.MISSING_DATA: "#6a1b9a", Basis.OTHER: "#7b8794"}
+                 Basis.MISSING_DATA: "#6a1b9a", Basis.UNCONFIRMED: "#00838f", Basis.OTHER: "#7b8794"}
 STATUS_COLOURS = {"approved": "#0b7a3e", "pending": "#c98a00", "suspended": "#7b8794", "rejected": "#b3261e"}
 PASS_COLOURS = {"valid": "#0b7a3e", "upcoming": "#1d4f91", "expired": "#7b8794", "revoked": "#b3261e"}
 

@@ -50,7 +50,18 @@ def index():
     figures = counting.collect_figures(db.session, current_registry(), scope, now=now,
                                        first_day=today - timedelta(days=counting.SCAN_DAYS - 1), last_day=today)
     return render_template("dashboard/index.html", figures=figures, scope_error=error, units=_unit_choices(),
-                           view=report.DashboardPage(figures, current_registry()))
+                           view=report.DashboardPage(figures, current_registry()),
+                           confirmed=_confirmed_share(scope))
+
+
+def _confirmed_share(scope) -> list[tuple]:
+    """Return (unit, workers whose every dose the health registry confirmed, workers with a dose) in ``scope``."""
+    from portal.health.listing import confirmed_share_by_unit
+    from portal.units.models import PilotUnit
+
+    shares = confirmed_share_by_unit(db.session)
+    units = db.session.query(PilotUnit).filter(scope.where(PilotUnit.id)).order_by(PilotUnit.id).all()
+    return [(unit, *shares.get(unit.id, (0, 0))) for unit in units]
 
 
 def _report_request():

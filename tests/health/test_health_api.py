@@ -132,3 +132,19 @@ def test_officials_see_conflicts_of_their_units_enterprises(app, world, days, cl
     auth.logout()
     assert auth.login(world.official_y).status_code == 302
     assert "Hợp tác xã Bình Minh" in client.get("/health/conflicts").get_data(as_text=True)
+
+
+def test_the_dashboard_shows_the_confirmed_share_per_unit(app, world, days, client, auth):
+    from tests.health.conftest import latest_extract, upload, vaccination_extract
+
+    assert auth.login(world.health).status_code == 302
+    upload(client, vaccination_extract(days), "x.csv")
+    client.post(f"/health/extracts/{latest_extract(app).id}/commit", data={"csrf_token": client.csrf_token()})
+    auth.logout()
+    assert auth.login(world.admin).status_code == 302
+    page = client.get("/dashboard").get_data(as_text=True)
+    table = page[page.index('id="table-confirmed"'):]
+    table = table[:table.index("</table>")]
+    # District 7: worker A, both doses confirmed; Củ Chi: worker B, dose 2 conflicting.
+    assert '<td class="num">1</td><td class="num">1</td><td class="num">100.0 %</td>' in table
+    assert '<td class="num">0</td><td class="num">1</td><td class="num">0.0 %</td>' in table
