@@ -124,7 +124,7 @@ def _init_translations(app: Flask) -> None:
 #: ``cli.commands`` and loads its ``translations/``, for whichever of these the feature has.
 FEATURES = (
     "audit", "units", "tokens", "storage", "home", "printing", "auth", "jobs", "workers", "mail", "enterprises",
-    "eligibility", "imports", "api", "health", "passes", "selfservice", "verify", "dashboard", "scanner", "privacy",
+    "eligibility", "imports", "api", "passes", "health", "selfservice", "verify", "dashboard", "scanner", "privacy",
 )
 
 
