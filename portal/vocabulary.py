@@ -125,7 +125,8 @@ HEALTH_EXTRACT_KIND_LABELS = {
 HEALTH_EXTRACT_STATUS_LABELS = {
     "ready": _l("Waiting for your confirmation"),
     "committed": _l("Matched"),
-    "failed": _l("Failed"),
+    "failed": _l("Rows with problems: upload a corrected file"),
+    "expired": _l("Expired"),
 }
 #: A fact's field the registry holds differently.
 HEALTH_FIELD_LABELS = {

@@ -86,6 +86,23 @@ def health_pull(connector: str, email: str) -> None:
         click.echo(f"{extract.kind}: " + " ".join(f"{k}={v}" for k, v in sorted(extract.counts.items())))
 
 
+@health.command("expire")
+@with_appcontext
+def health_expire() -> None:
+    """Delete the files of extracts checked more than a day ago and never matched (run daily)."""
+    from portal.clock import utcnow
+    from portal.extensions import db
+    from portal.health.extracts import expire_uploads
+    from portal.storage import blob_store
+
+    keys = expire_uploads(db.session, utcnow())
+    db.session.commit()
+    store = blob_store(current_app)
+    for key in keys:
+        store.delete(key)
+    click.echo(f"{len(keys)} unmatched extract files deleted.")
+
+
 @health.command("token")
 @click.argument("name")
 @click.option("--as", "email", required=True, help="The health-data officer who owns the token.")

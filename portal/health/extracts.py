@@ -10,8 +10,10 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from portal import events
 from portal.audit.services import record as audit
@@ -88,9 +90,24 @@ def check_extract(session, store, key: str, *, kind: str, filename: str, actor, 
     extract = HealthExtract(kind=kind, source="file", filename=filename[:255], status="ready", blob_key=key,
                             created_by=actor, counts=_counts(counts, outcome, len(outcome.worker_ids)),
                             problems=problems)
+    if counts["errors"]:
+        # It can never be matched (all or nothing): the file goes now, the problems stay for the preview.
+        extract.status, extract.blob_key = "failed", None
     session.add(extract)
     session.flush()
     return extract
+
+
+def expire_uploads(session, now, *, older_than=timedelta(days=1)) -> list[str]:
+    """Mark extracts checked but never matched within ``older_than`` expired; return their files' keys to delete."""
+    stale = session.scalars(select(HealthExtract).where(HealthExtract.status == "ready",
+                                                        HealthExtract.blob_key.is_not(None),
+                                                        HealthExtract.created_at < now - older_than)).all()
+    keys = []
+    for extract in stale:
+        keys.append(extract.blob_key)
+        extract.status, extract.blob_key = "expired", None
+    return keys
 
 
 def commit_extract(session, registry, store, extract: HealthExtract, actor, today) -> str:

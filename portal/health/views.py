@@ -61,13 +61,16 @@ def upload():
         extract = extracts.check_extract(db.session, store, key, kind=kind,
                                          filename=posixpath.basename(upload_file.filename.replace("\\", "/")),
                                          actor=current_user, today=local_today())
+        extract_id, matchable = extract.id, extract.blob_key is not None
         db.session.commit()
     except Refusal as refusal:
         db.session.rollback()
         store.delete(key)
         flash(str(refusal), "error")
         return redirect(url_for("health.index"))
-    return redirect(url_for("health.preview", extract_id=extract.id))
+    if not matchable:
+        store.delete(key)  # rows with problems: it can never be matched
+    return redirect(url_for("health.preview", extract_id=extract_id))
 
 
 def _extract_or_404(extract_id: int) -> HealthExtract:

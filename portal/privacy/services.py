@@ -35,6 +35,7 @@ from portal import clock
 from portal.audit.models import AuditEvent
 from portal.eligibility.models import EligibilitySnapshot
 from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
+from portal.health.models import HealthRecord
 from portal.imports.models import ImportBatch, ImportStatus
 from portal.jobs.models import Job, JobStatus
 from portal.messages import Refusal
@@ -54,6 +55,7 @@ PERSONAL_AUDIT_KEYS = frozenset({
     "full_name", "name_key", "citizen_id", "date_of_birth", "phone", "home_address", "home_ward", "home_district",
     "job_title", "doses", "recovered_on", "tested_on", "test_kind", "route_from", "file", "content_digest",
     "note",  # a revocation's note (portal.passes.revoking)
+    "given_on", "product", "registry_result",  # a fact accepted from the health registry (portal.health.resolving)
 })
 #: Where job output files live in the blob store (portal.jobs.execution).
 JOBS_ROOT = "jobs/"
@@ -218,6 +220,9 @@ def _erase_workers(session, registry, ids: list[int], now: datetime, done: Surve
     pass_ids = list(session.scalars(select(Pass.id).where(Pass.worker_id.in_(ids))))
     done.doses += session.execute(delete(VaccineDose).where(VaccineDose.worker_id.in_(ids)),
                                   execution_options={"synchronize_session": False}).rowcount
+    # What the health registry held about them (matched rows, with names and places).
+    session.execute(delete(HealthRecord).where(HealthRecord.worker_id.in_(ids)),
+                    execution_options={"synchronize_session": False})
     workers = Worker.__table__
     session.execute(
         update(workers).where(workers.c.id.in_(ids)).values(
@@ -225,7 +230,8 @@ def _erase_workers(session, registry, ids: list[int], now: datetime, done: Surve
             # its row id ("E" never starts a real CCCD or CMND).
             full_name=ERASED_NAME, name_key="", citizen_id=literal("E", String) + cast(workers.c.id, String),
             date_of_birth=ERASED_BIRTH_DATE, phone="", home_address="", home_ward="", home_district="",
-            job_title="", recovered_on=None, test_kind=None, tested_on=None, erased_at=now),
+            job_title="", recovered_on=None, test_kind=None, tested_on=None, recovery_registry=None,
+            test_registry=None, erased_at=now),
         execution_options={"synchronize_session": False})
     # The rule's reason carries the dates of doses, recovery and tests: it goes, the basis stays.
     session.execute(update(EligibilitySnapshot).where(EligibilitySnapshot.worker_id.in_(ids))

@@ -110,3 +110,9 @@ def latest_extract(app):
 
     with app.app_context():
         return db.session.scalars(select(HealthExtract).order_by(HealthExtract.id.desc())).first()
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    """Pages in English, so that assertions read as the code's msgids (one test checks the Vietnamese)."""
+    client.set_cookie("lang", "en")

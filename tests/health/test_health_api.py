@@ -129,6 +129,8 @@ def test_officials_see_conflicts_of_their_units_enterprises(app, world, days, cl
     assert auth.login(world.official_x).status_code == 302  # District 7: enterprise A has no conflict
     page = client.get("/health/conflicts").get_data(as_text=True)
     assert "Hợp tác xã Bình Minh" not in page and "No conflicts with the registry." in page
+    client.delete_cookie("lang")
+    assert "Không có sai lệch với dữ liệu y tế." in client.get("/health/conflicts").get_data(as_text=True)
     auth.logout()
     assert auth.login(world.official_y).status_code == 302
     assert "Hợp tác xã Bình Minh" in client.get("/health/conflicts").get_data(as_text=True)

@@ -17,7 +17,9 @@ from tests.health.conftest import latest_extract, upload, vaccination_extract
 
 
 def _evaluate(app, worker_id: int):
-    with app.test_request_context():
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
         worker = db.session.get(Worker, worker_id)
         answer = evaluate(app.extensions["portal.plugins"].registry, worker, api.local_today())
         return answer.eligible, answer.basis, str(answer.reason)

@@ -79,10 +79,12 @@ def test_an_extract_with_a_bad_row_is_matched_whole_or_not_at_all(app, world, da
     assert extract.problems[0]["row"] == 3  # the title line and the header come first
     page = officer.get(f"/health/extracts/{extract.id}").get_data(as_text=True)
     assert "Vaccine is missing." in page
+    assert extract.status == "failed" and extract.blob_key is None  # the file is gone already
     officer.post(f"/health/extracts/{extract.id}/commit", data={"csrf_token": officer.csrf_token()})
-    assert latest_extract(app).status == "ready"
+    assert latest_extract(app).status == "failed"
     with app.app_context():
         assert db.session.scalar(select(HealthRecord.id)) is None
+        assert not list(blob_store(app).list("health/"))
 
 
 def test_a_recovery_extract_in_excel_confirms_or_contradicts_the_declared_recovery(app, world, days, officer):
@@ -129,3 +131,21 @@ def test_hr_correcting_a_dose_to_the_registrys_makes_it_confirmed(app, world, wo
         update_worker(db.session, registry, worker, CleanWorker(**values), actor)
         db.session.commit()
     assert _provenance(app, worker_c)[1] == ("confirmed", ())
+
+
+def test_a_checked_extract_never_matched_expires_with_its_file(app, world, days, officer, runner):
+    from datetime import timedelta
+
+    from portal.health.models import HealthExtract
+
+    upload(officer, vaccination_extract(days), "x.csv")
+    extract = latest_extract(app)
+    with app.app_context():
+        db.session.get(HealthExtract, extract.id).created_at -= timedelta(days=2)
+        db.session.commit()
+    result = runner.invoke(args=["health", "expire"])
+    assert result.exit_code == 0, result.output
+    assert "1 unmatched extract files deleted." in result.output
+    assert latest_extract(app).status == "expired"
+    with app.app_context():
+        assert not blob_store(app).exists(extract.blob_key)
