@@ -99,7 +99,6 @@ RECORD_ISSUE_LABELS = {
     "test_missing": _l("Negative test missing"),
     "test_outdated": _l("Negative test too old"),
     "missing_data": _l("Other missing data"),
-    "unconfirmed": _l("Not confirmed by the health registry"),
 }
 
 # Checkpoint scan outcomes (their words, labels, instructions and colours) are defined once, where

@@ -177,6 +177,39 @@ def _schemas() -> dict:
                         "workers": [{"row": 1, "id": 42, "citizen_id": "079090001234", "result": "created"}]},
         },
         "FieldError": field_error,
+        "HealthRecord": {
+            "type": "object", "required": ["kind", "citizen_id"],
+            "description": "One row of the health registry (portal.health): a dose (vaccination), a recovery or a "
+                           "test. Matched to a worker by citizen ID and, when given, date of birth; a record that "
+                           "matches no worker is counted and dropped.",
+            "properties": {
+                "kind": {"type": "string", "enum": ["vaccination", "recovery", "test"]},
+                "citizen_id": {"type": "string"}, "full_name": {"type": ["string", "null"]},
+                "date_of_birth": _IN_DATE, "dose_number": {"type": ["integer", "string"]},
+                "given_on": _IN_DATE, "product": _TEXT_IN, "place": _TEXT_IN,
+                "positive_on": _IN_DATE, "recovered_on": _IN_DATE, "facility": _TEXT_IN,
+                "test_kind": {"type": ["string", "null"], "description": "PCR or rapid."},
+                "tested_on": _IN_DATE,
+                "result": {"type": ["string", "null"], "description": "âm tính (negative) or dương tính (positive)."},
+            },
+            "example": {"kind": "vaccination", "citizen_id": "079090001234", "full_name": "Nguyễn Văn An",
+                        "date_of_birth": "1990-05-17", "dose_number": 2, "given_on": "2021-09-01",
+                        "product": "AstraZeneca", "place": "TYT Tân Hưng"},
+        },
+        "HealthRecords": {
+            "type": "array", "minItems": 1, "maxItems": 10000, "items": _ref("HealthRecord"),
+            "example": [{"kind": "vaccination", "citizen_id": "079090001234", "date_of_birth": "1990-05-17",
+                         "dose_number": 1, "given_on": "2021-07-20", "product": "AstraZeneca"}],
+        },
+        "HealthRecordsResult": {
+            "type": "object", "additionalProperties": False,
+            "description": "Per kind of record sent: how many, how many matched a worker, how many were dropped.",
+            "patternProperties": {"^(vaccination|recovery|test)$": {
+                "type": "object", "additionalProperties": False, "required": ["rows", "matched", "unmatched"],
+                "properties": {"rows": {"type": "integer", "minimum": 0}, "matched": {"type": "integer", "minimum": 0},
+                               "unmatched": {"type": "integer", "minimum": 0}}}},
+            "example": {"vaccination": {"rows": 2, "matched": 1, "unmatched": 1}},
+        },
         "Error": {
             "type": "object", "additionalProperties": False, "required": ["error"],
             "properties": {"error": {
@@ -266,6 +299,12 @@ def _document() -> dict:
                 "post": _operation("Record that a worker left", ("200", worker_ok),
                                    ("400", "401", "404", "409", "422", "429"), body="DeactivateInput"),
             },
+            "/health-records": {
+                "post": {**_operation(
+                    "Push health-registry records (health sector only)",
+                    ("200", _json(_ref("HealthRecordsResult"), "Matched; nothing of an unmatched record is kept.")),
+                    ("400", "401", "422"), body="HealthRecords"), "security": [{"healthBearer": []}]},
+            },
             "/workers/bulk": {
                 "post": _operation(
                     "Create or update up to 5,000 workers", ("200", _json(_ref("BulkResult"), "What was saved.")),
@@ -276,7 +315,9 @@ def _document() -> dict:
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "A token from the portal's API page (gct_…)."}},
+                                               "description": "A token from the portal's API page (gct_…)."},
+                                "healthBearer": {"type": "http", "scheme": "bearer",
+                                                 "description": "A health-data officer's token (hlth_…)."}},
             "schemas": _schemas(),
         },
     }

@@ -187,8 +187,6 @@ def record_issues(worker, decision: Eligibility) -> list[str]:
         found.append("test_outdated" if worker.tested_on else "test_missing")
     if decision.basis == Basis.MISSING_DATA and "dose_data" not in found:
         found.append("missing_data")
-    if decision.basis == Basis.UNCONFIRMED:
-        found.append("unconfirmed")
     return found
 
 

@@ -79,11 +79,11 @@ def _citizen_id(header: str) -> str | None:
 
 
 class RowProblem(ValueError):
-    """A row that cannot be read: ``message`` (lazy, with its parameters) says which cell and why."""
+    """A row that cannot be read: ``message`` (lazy, with its parameters) says why, ``field`` which cell."""
 
-    def __init__(self, message):
+    def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
-        self.message = message
+        self.message, self.field = message, field
 
 
 def _date(kind: str, field: str, text: str, today: date) -> date:
@@ -91,9 +91,10 @@ def _date(kind: str, field: str, text: str, today: date) -> date:
         day = parse_date(text)
     except ValueError:
         raise RowProblem(_l("%(label)s must be a date written dd/mm/yyyy, e.g. 25/09/2021.",
-                            label=label(kind, field))) from None
+                            label=label(kind, field)), field) from None
     if day > today:
-        raise RowProblem(_l("%(label)s cannot be in the future (%(date)s).", label=label(kind, field), date=day))
+        raise RowProblem(_l("%(label)s cannot be in the future (%(date)s).", label=label(kind, field), date=day),
+                         field)
     return day
 
 
@@ -101,10 +102,10 @@ def clean_row(kind: str, values: Mapping[str, str], today: date) -> RegistryReco
     """Turn one row's text into a :class:`RegistryRecord`; raise RowProblem with the first problem."""
     for field in _REQUIRED[kind]:
         if not clean_text(values.get(field)):
-            raise RowProblem(_l("%(label)s is missing.", label=label(kind, field)))
+            raise RowProblem(_l("%(label)s is missing.", label=label(kind, field)), field)
     citizen_id = clean_citizen_id(clean_text(values["citizen_id"]))
     if not citizen_id.isdigit() or len(citizen_id) not in (9, 12):
-        raise RowProblem(_l("The citizen ID must have 9 or 12 digits."))
+        raise RowProblem(_l("The citizen ID must have 9 or 12 digits."), "citizen_id")
     born = clean_text(values.get("date_of_birth"))
     record = {
         "kind": kind, "citizen_id": citizen_id, "full_name": clean_text(values.get("full_name")),
@@ -115,20 +116,20 @@ def clean_row(kind: str, values: Mapping[str, str], today: date) -> RegistryReco
     if kind == "vaccination":
         number = clean_text(values["dose_number"]).lower().removeprefix("mũi").strip()
         if not number.isdigit() or not 1 <= int(number) <= 9:
-            raise RowProblem(_l("The dose number must be a whole number from 1 to 9."))
+            raise RowProblem(_l("The dose number must be a whole number from 1 to 9."), "dose_number")
         vaccine = find_vaccine(clean_text(values["product"]))
         record.update(dose_number=int(number), product=vaccine.code if vaccine else clean_text(values["product"])[:32])
     elif kind == "recovery":
         record["recovered_on"] = _date(kind, "recovered_on", clean_text(values["recovered_on"]), today)
         if record["recovered_on"] < record["on_date"]:
-            raise RowProblem(_l("The recovery date cannot be before the positive date."))
+            raise RowProblem(_l("The recovery date cannot be before the positive date."), "recovered_on")
     else:
         test_kind = _TEST_KINDS.get(fold(clean_text(values["test_kind"])))
         if test_kind is None:
-            raise RowProblem(_l("The kind of test must be PCR or rapid (xét nghiệm nhanh)."))
+            raise RowProblem(_l("The kind of test must be PCR or rapid (xét nghiệm nhanh)."), "test_kind")
         result = _RESULTS.get(fold(clean_text(values["result"])))
         if result is None:
-            raise RowProblem(_l("The result must be âm tính (negative) or dương tính (positive)."))
+            raise RowProblem(_l("The result must be âm tính (negative) or dương tính (positive)."), "result")
         record.update(test_kind=test_kind, result=result)
     return RegistryRecord(**record)
 
@@ -136,10 +137,16 @@ def clean_row(kind: str, values: Mapping[str, str], today: date) -> RegistryReco
 def record_from_json(item: object, today: date) -> RegistryRecord:
     """Turn one object of the API's JSON list into a :class:`RegistryRecord`; raise RowProblem."""
     if not isinstance(item, dict):
-        raise RowProblem(_l("Each record must be a JSON object."))
+        raise RowProblem(_l("Each record must be a JSON object."), "")
     kind = item.get("kind")
     if kind not in KINDS:
-        raise RowProblem(_l("“kind” must be vaccination, recovery or test."))
+        raise RowProblem(_l("“kind” must be vaccination, recovery or test."), "kind")
     names = {"positive_on": "on_date", "given_on": "on_date", "tested_on": "on_date", "facility": "place"}
     values = {names.get(key, key): "" if value is None else str(value) for key, value in item.items() if key != "kind"}
-    return clean_row(kind, values, today)
+    try:
+        return clean_row(kind, values, today)
+    except RowProblem as problem:
+        # The API names the cells as its JSON does.
+        if problem.field == "on_date":
+            problem.field = {"vaccination": "given_on", "recovery": "positive_on", "test": "tested_on"}[kind]
+        raise

@@ -212,13 +212,13 @@ def records():
     if not isinstance(body, list) or not body:
         return _api_error(400, _("The body must be a non-empty JSON list of records."))
     if len(body) > MAX_API_RECORDS:
-        return _api_error(413, _("Send at most %(count)s records per request.", count=MAX_API_RECORDS))
+        return _api_error(400, _("Send at most %(count)s records per request.", count=MAX_API_RECORDS))
     today, parsed, fields = local_today(), [], []
     for index, item in enumerate(body):
         try:
             parsed.append(record_from_json(item, today))
         except RowProblem as problem:
-            fields.append({"row": index, "message": str(Message.of(problem.message))})
+            fields.append({"row": index + 1, "field": problem.field or "", "message": str(Message.of(problem.message))})
     if fields:
         return _api_error(422, _("Some records need correcting; nothing was kept."), fields)
     token = g.health_token

@@ -91,6 +91,20 @@ def test_examples_are_refused_when_wrong():
         validator(doc, worker).validate({**worker["example"], "surprise": 1})
 
 
+def _health_secret(app, world) -> str:
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.health.tokens import create_token
+
+    with app.app_context():
+        officer = db.session.scalar(select(User).where(User.email == world.health))
+        _token, secret = create_token(db.session, "HCDC", officer)
+        db.session.commit()
+        return secret
+
+
 class Recorder:
     """Call the API with a token and remember (path template, method, status, body) of each answer."""
 
@@ -156,6 +170,12 @@ def test_real_answers_fit_the_documented_responses(recorder, world):
     api("post", "/workers/bulk", json={"workers": [{"full_name": ""}]})
     api("post", "/workers/bulk", json={"rows": []})
     api("post", "/workers/bulk", token=False, json={"workers": []})
+    # The health registry's push, with a health-data officer's token (portal.health).
+    api.secret = _health_secret(api.client.application, world)
+    api("post", "/health-records", json=document()["components"]["schemas"]["HealthRecords"]["example"])
+    api("post", "/health-records", json=[])
+    api("post", "/health-records", json=[{"kind": "test", "citizen_id": "079090001234"}])
+    api("post", "/health-records", token=False, json=[])
 
     doc = document()
     for template, method, status, body in api.seen:

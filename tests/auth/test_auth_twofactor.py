@@ -203,6 +203,7 @@ def test_two_factor_is_enforced_in_production_unless_configured_otherwise():
 
 
 def test_the_roles_that_need_a_second_factor_are_named_in_one_place():
-    assert TWO_FACTOR_ROLES == {Role.OFFICIAL, Role.ADMIN}
+    assert TWO_FACTOR_ROLES == {Role.OFFICIAL, Role.ADMIN, Role.HEALTH}
     assert User(role="official").two_factor_role and User(role="admin").two_factor_role
+    assert User(role="health").two_factor_role
     assert not User(role="hr").two_factor_role

@@ -58,9 +58,9 @@ def test_invalid_records_are_refused_whole_with_a_message_each(app, world, clien
     assert response.status_code == 422
     fields = response.get_json()["error"]["fields"]
     assert fields == [
-        {"row": 1, "message": "The citizen ID must have 9 or 12 digits."},
-        {"row": 2, "message": "Recovery date is missing."},
-        {"row": 3, "message": "“kind” must be vaccination, recovery or test."},
+        {"row": 2, "field": "citizen_id", "message": "The citizen ID must have 9 or 12 digits."},
+        {"row": 3, "field": "recovered_on", "message": "Recovery date is missing."},
+        {"row": 4, "field": "kind", "message": "“kind” must be vaccination, recovery or test."},
     ]
     with app.app_context():
         assert db.session.scalar(select(HealthRecord.id)) is None
