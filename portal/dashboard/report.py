@@ -260,6 +260,8 @@ def eligibility_chart(figures: Figures, chart_id: str = "chart-eligibility"):
     bars += [charts.Bar(str(BASIS_LABELS[basis.value]),
                         total(figures.eligibility, eligible=False, basis=basis.value), BASIS_COLOURS[basis])
              for basis in INELIGIBLE_BASES]
+    # "Not confirmed by the registry" only arises where confirmed data is required: no empty bar elsewhere.
+    bars = [bar for bar in bars if bar.value or bar.label != str(BASIS_LABELS[Basis.UNCONFIRMED.value])]
     description = _("%(eligible)s of %(workers)s evaluated workers are eligible today; the bars below show why "
                     "the others are not. The table beside gives the same numbers.",
                     eligible=format_count(bars[0].value), workers=format_count(sum(bar.value for bar in bars)))
