@@ -15,6 +15,7 @@ from portal.extensions import csrf, db
 from portal.health import extracts, listing, resolving, tokens
 from portal.health.columns import KINDS, RowProblem, record_from_json
 from portal.health.models import HealthExtract, HealthToken
+from portal.imports.parsing import human_size
 from portal.messages import Message, Refusal
 from portal.plugins import current_registry
 from portal.storage import blob_store
@@ -51,6 +52,11 @@ def upload():
     upload_file = request.files.get("file")
     if kind not in KINDS or upload_file is None or not upload_file.filename:
         flash(_("Choose what the extract holds and a file."), "error")
+        return redirect(url_for("health.index"))
+    limit = current_app.config["HEALTH_EXTRACT_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        flash(_("The file is larger than %(size)s. Split the extract, or match it with “portal health match”.",
+                size=human_size(limit)), "error")
         return redirect(url_for("health.index"))
     store = _store()
     # The blob store writes on a connection of its own: end this request's (read) transaction first, which

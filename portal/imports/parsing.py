@@ -550,6 +550,8 @@ def stream_file(stream, spec: HeaderSpec, limits: Limits = Limits()) -> RowStrea
         except csv.Error:
             raise ImportFileError(_l("Row %(row)s of the file is damaged (a quote is not closed, or a cell is far "
                                      "too long). Check it in Excel and save the file again."), row=number + 1) from None
+        finally:
+            text.detach()  # the caller's file stays open, and the caller's to close
 
     parsed = stream_table(records(), spec, limits)
     parsed.kind, parsed.encoding, parsed.delimiter = "csv", encoding, delimiter

@@ -149,3 +149,29 @@ def test_a_checked_extract_never_matched_expires_with_its_file(app, world, days,
     assert latest_extract(app).status == "expired"
     with app.app_context():
         assert not blob_store(app).exists(extract.blob_key)
+
+
+def test_an_extract_over_the_size_limit_is_refused_before_it_is_stored(app, world, days, officer):
+    app.config["HEALTH_EXTRACT_MAX_BYTES"] = 200
+    response = upload(officer, vaccination_extract(days), "x.csv")
+    assert response.status_code == 302 and latest_extract(app) is None
+    page = officer.get("/health/").get_data(as_text=True)
+    assert "The file is larger than 1 KB." in page
+    with app.app_context():
+        assert not list(blob_store(app).list("health/"))
+
+
+def test_the_command_line_matches_a_large_extract_and_admin_creates_the_officer(app, world, worker_c, days, runner,
+                                                                              tmp_path):
+    path = tmp_path / "trich_xuat.csv"
+    path.write_bytes(vaccination_extract(days))
+    result = runner.invoke(args=["health", "match", str(path), "--kind", "vaccination", "--as", world.hr_a])
+    assert result.exit_code != 0 and "is not a health-data officer's account" in result.output
+    result = runner.invoke(args=["users", "create", "--role", "health", "--email", "yte2@example.vn",
+                                 "--name", "Lý Thị Y", "--password", "a-long-password-123"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["health", "match", str(path), "--kind", "vaccination", "--as", "yte2@example.vn"])
+    assert result.exit_code == 0, result.output
+    assert "matched=5" in result.output and "unmatched=2" in result.output
+    assert _provenance(app, world.worker_b) == {1: ("confirmed", ()), 2: ("conflicting", ("given_on",))}
+    assert path.exists()  # the command leaves the officer's own file where it is
