@@ -2,7 +2,7 @@ import hashlib
 import hmac
 import time
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request, session
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
 
 from portal.extensions import db, limiter
 from portal.messages import Refusal
@@ -47,11 +47,11 @@ def _citizen_id_key() -> str:
 @limiter.limit(_ip_limit, methods=["POST"])
 @limiter.limit(_id_limit, methods=["POST"], key_func=_citizen_id_key)
 def lookup():
-    """Let a worker find their own green card (public; no account) and show it with its downloads.
+    """Let a worker find their own green card (public; no account), then send them to it.
 
-    A match proves the card to this browser's session only, for :data:`PROOF_SECONDS`: the PDF and
-    the image are then fetched by the session, so nothing that opens the card ever appears in a URL
-    (history, logs, a shared link).
+    A match proves the card to this browser's session only, for :data:`PROOF_SECONDS`: the card's
+    page, its PDF and its image are then fetched by the session, so nothing that opens the card ever
+    appears in a URL (history, logs, a shared link).
     """
     form = LookupForm()
     not_found, refusal = False, None
@@ -63,15 +63,22 @@ def lookup():
             if pass_ is not None:
                 check_downloadable(registry, pass_)
                 session[PROOF_KEY] = {"p": pass_.id, "v": pass_.version, "t": int(time.time())}
-                card = _card(pass_, registry)
-                text = labels(card.locale)
-                return _no_store(render_template("selfservice/card.html", card=card, text=text,
-                                                 lines=card_text(card, text), qr=qr_data_uri(card.verify_url),
-                                                 proof_minutes=PROOF_SECONDS // 60))
+                # Post/redirect/get: reloading the card's page neither sends the details again nor counts a guess.
+                return redirect(url_for("selfservice.card"), code=303)
             not_found = True
         except Refusal as refused:
             refusal = refused
     return _no_store(render_template("selfservice/lookup.html", form=form, not_found=not_found, refusal=refusal))
+
+
+@bp.get("/the-xanh/the-cua-toi")
+def card():
+    """Show the proven card with its QR code, beside its image and PDF (only to the session that proved it)."""
+    pass_, registry = _proven()
+    shown = _card(pass_, registry)
+    text = labels(shown.locale)
+    return _no_store(render_template("selfservice/card.html", card=shown, text=text, lines=card_text(shown, text),
+                                     qr=qr_data_uri(shown.verify_url), proof_minutes=PROOF_SECONDS // 60))
 
 
 @bp.get("/the-xanh/the-xanh.pdf")

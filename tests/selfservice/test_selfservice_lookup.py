@@ -46,6 +46,8 @@ def _normalised(response) -> str:
 
 def _card_page(client, data=None):
     response = client.submit("/the-xanh", data or RIGHT)
+    assert response.status_code == 303 and response.headers["Location"] == "/the-xanh/the-cua-toi"
+    response = client.get(response.headers["Location"])
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "no-store" in response.headers["Cache-Control"]
     return response.get_data(as_text=True)
@@ -121,13 +123,15 @@ def test_impossible_dates_say_what_is_wrong(client, world, typed, message):
 
 def test_only_the_session_that_proved_the_card_gets_it(client, app, world):
     _issue(app, world)
-    for path in ("/the-xanh/the-xanh.png", "/the-xanh/the-xanh.pdf"):
+    for path in ("/the-xanh/the-cua-toi", "/the-xanh/the-xanh.png", "/the-xanh/the-xanh.pdf"):
         refused = client.get(path)  # before any proof
         assert refused.status_code == 403 and refused.mimetype == "text/html"
         assert "nhập lại thông tin" in refused.get_data(as_text=True)
     _card_page(client)
     assert client.get("/the-xanh/the-xanh.png").mimetype == "image/png"
+    assert "Đã tìm thấy" in client.get("/the-xanh/the-cua-toi").get_data(as_text=True)  # a reload shows it again
     stranger = app.test_client()  # another browser: no cookie, no card
+    assert stranger.get("/the-xanh/the-cua-toi").status_code == 403
     assert stranger.get("/the-xanh/the-xanh.png").status_code == 403
     assert stranger.get("/the-xanh/the-xanh.pdf").status_code == 403
     with client.session_transaction() as session:  # the proof is older than its time
@@ -150,6 +154,7 @@ def test_a_card_revoked_after_the_proof_is_no_longer_served(client, app, world):
         db.session.commit()
     assert client.get("/the-xanh/the-xanh.png").status_code == 403
     assert client.get("/the-xanh/the-xanh.pdf").status_code == 403
+    assert client.get("/the-xanh/the-cua-toi").status_code == 403
 
 
 def test_every_kind_of_mismatch_gets_the_same_answer(client, app, world, helpers_world):
