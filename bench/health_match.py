@@ -198,6 +198,10 @@ def _in_child(target, *args) -> dict:
     queue = context.Queue()
 
     def run():
+        # The parent's pooled connections must not be shared with the child (PostgreSQL's above all).
+        app = args[0]
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose(close=False)
         started_rss = _current_rss_mb()
         result = target(*args)
         result["peak_mb_above_start"] = max(0.0, _rss_mb() - started_rss)

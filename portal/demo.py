@@ -177,6 +177,8 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
                today: date) -> None:
     password = secrets.token_urlsafe(12)  # replaced by seed() right after
     create_user(session, email=ADMIN_EMAIL, password=password, full_name="Quản trị Thành phố", role=Role.ADMIN)
+    create_user(session, email=f"yte@{DEMO_DOMAIN}", password=password, full_name="Cán bộ Sở Y tế",
+                role=Role.HEALTH)
     units = sync_units(session, registry)
     states = [EnterpriseStatus.APPROVED, EnterpriseStatus.APPROVED, EnterpriseStatus.PENDING,
               EnterpriseStatus.REJECTED, EnterpriseStatus.SUSPENDED]

@@ -35,8 +35,8 @@ def test_demo_seeds_every_unit_state_and_role_and_prints_working_logins(fresh_ap
     runner = fresh_app.test_cli_runner()
     result = runner.invoke(args=["demo", "--password", "demo-password-1", "--workers", "12"])
     assert result.exit_code == 0, result.output
-    logins = re.findall(r"^\s+(hr|official|admin)\s+(\S+@\S+)\s+(\S+)", result.output, re.M)
-    assert {role for role, _e, _p in logins} == {"hr", "official", "admin"}
+    logins = re.findall(r"^\s+(hr|official|admin|health)\s+(\S+@\S+)\s+(\S+)", result.output, re.M)
+    assert {role for role, _e, _p in logins} == {"hr", "official", "admin", "health"}
     with fresh_app.app_context():
         registry = fresh_app.extensions["portal.plugins"].registry
         assert db.session.scalar(select(func.count()).select_from(PilotUnit)) == 5
