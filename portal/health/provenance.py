@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import JSON, Integer, String, bindparam, cast, column, select, update, values
 
 from portal.health.matching import batched
 from portal.health.models import HealthRecord
@@ -104,24 +104,43 @@ def assess_workers(session, worker_ids) -> dict[int, int]:
                                     (worker.test_provenance, worker.test_registry)):
                 changed[worker.id] = worker.enterprise_id
                 # Not a change HR made: the worker's updated_at (what API clients sync on) stays.
-                worker_updates.append({"_id": worker.id, "_recovery_provenance": recovery[0],
-                                       "_recovery_registry": recovery[1], "_test_provenance": test[0],
-                                       "_test_registry": test[1], "_updated_at": worker.updated_at})
+                worker_updates.append({"_id": worker.id, "recovery_provenance": recovery[0],
+                                       "recovery_registry": recovery[1], "test_provenance": test[0],
+                                       "test_registry": test[1]})
         if dose_updates:
-            session.connection().execute(
-                update(doses_t).where(doses_t.c.id == bindparam("_id")),
-                [{"_id": row["_id"], "provenance": row["provenance"], "registry_data": row["registry_data"]}
-                 for row in dose_updates])
+            _bulk_update(session, doses_t, dose_updates, {"provenance": String(16), "registry_data": JSON()})
         if worker_updates:
-            session.connection().execute(
-                update(workers_t).where(workers_t.c.id == bindparam("_id"))
-                .values(recovery_provenance=bindparam("_recovery_provenance"),
-                        recovery_registry=bindparam("_recovery_registry"),
-                        test_provenance=bindparam("_test_provenance"), test_registry=bindparam("_test_registry"),
-                        updated_at=bindparam("_updated_at")),
-                worker_updates)
+            _bulk_update(session, workers_t, worker_updates,
+                         {"recovery_provenance": String(16), "recovery_registry": JSON(),
+                          "test_provenance": String(16), "test_registry": JSON()}, keep_updated_at=True)
     _expire_loaded(session, changed)
     return {worker_id: enterprise_id for worker_id, enterprise_id in changed.items() if enterprise_id is not None}
+
+
+def _bulk_update(session, table, rows: list[dict], columns: dict, *, keep_updated_at: bool = False) -> None:
+    """Write ``rows`` ({"_id", column: value}) into ``table``: one UPDATE … FROM (VALUES …) per batch on
+    PostgreSQL (a statement per row costs a round trip each), an executemany on SQLite (in-process)."""
+    connection = session.connection()
+    # Not a change HR made: the row's updated_at (what API clients sync on) stays as it was.
+    kept = {"updated_at": table.c.updated_at} if keep_updated_at else {}
+    if connection.dialect.name != "postgresql":
+        connection.execute(update(table).where(table.c.id == bindparam("_id"))
+                           .values(**{name: bindparam(f"_{name}") for name in columns}, **kept),
+                           [{"_id": row["_id"], **{f"_{name}": row[name] for name in columns}} for row in rows])
+        return
+    data = values(column("id", Integer), *(column(name, String() if isinstance(kind, JSON) else kind)
+                                           for name, kind in columns.items()), name="incoming")
+    data = data.data([(row["_id"], *(_json_text(row[name]) if isinstance(kind, JSON) else row[name]
+                                     for name, kind in columns.items())) for row in rows])
+    connection.execute(update(table).where(table.c.id == data.c.id).values(
+        **{name: cast(data.c[name], kind) if isinstance(kind, JSON) else data.c[name]
+           for name, kind in columns.items()}, **kept))
+
+
+def _json_text(value) -> str | None:
+    import json
+
+    return None if value is None else json.dumps(value)
 
 
 def _expire_loaded(session, worker_ids) -> None:
