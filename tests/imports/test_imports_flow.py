@@ -50,7 +50,7 @@ def test_preview_writes_nothing_and_shows_each_problem(app, hr_a, importer, file
     # Row numbers as Excel shows them: title row 1, header row 2, data from row 3.
     assert problem_rows(page) == [
         ["4", rows[1]["Họ và tên"], "••••••••" + rows[1]["Số CCCD/CMND"][-4:], "Ngày sinh",
-         "Date of birth must be a date written dd/mm/yyyy, e.g. 25/09/2021."],
+         "Date of birth: 31/02/1990 does not exist, month 2 of 1990 has 28 days. Check the day and the month."],
         ["6", rows[3]["Họ và tên"], "••••••••" + rows[3]["Số CCCD/CMND"][-4:], "Giới tính",
          "Sex must be Nam (male) or Nữ (female)."],
         ["6", rows[3]["Họ và tên"], "••••••••" + rows[3]["Số CCCD/CMND"][-4:], "Số điện thoại",
