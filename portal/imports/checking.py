@@ -205,8 +205,18 @@ def _clean_row(row: dict, registry, today, seen: dict[str, int]) -> tuple[dict, 
         else:
             seen[citizen_id] = row["row"]
     if entry["problems"]:
+        entry["read"] = read_values(values)  # no clean worker to show: the preview shows what was read
         return entry, None
     return entry, clean
+
+
+def read_values(values: dict) -> dict:
+    """Return a row's cells as read, for the preview of a row with problems (the citizen ID masked)."""
+    read = {key: str(value)[:200] for key, value in values.items() if value not in (None, "")}
+    if "citizen_id" in read:
+        citizen_id = clean_citizen_id(read["citizen_id"])
+        read["citizen_id"] = mask_citizen_id(citizen_id) if citizen_id.isdigit() else "••••"
+    return read
 
 
 @dataclass

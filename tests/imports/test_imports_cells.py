@@ -2,6 +2,8 @@
 notice only when it applies (issue 9)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
@@ -116,3 +118,55 @@ def test_the_test_type_notice_counts_the_dates_without_a_type(app, hr_a, importe
         "If you know it, fill in the “Loại xét nghiệm” column and upload the file again."]
     assert _notices(app, batch_id, "vi")[0].startswith(f"{untyped} dòng có ngày xét nghiệm âm tính nhưng không ghi")
     assert _batch(app, batch_id).create_count == 4  # kept, with the type unknown
+
+
+def _details(page: str) -> dict[str, list[tuple[str, str]]]:
+    """Return each row's "all fields" panel: row number → [(header, value as shown)]."""
+    panels = {}
+    for row, body in re.findall(r'<summary>Show the \d+ fields of row (\d+)</summary>(.*?)</details>', page, re.S):
+        pairs = re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", body, re.S)
+        panels[row] = [(header, re.sub(r"<[^>]+>", "", value).strip()) for header, value in pairs]
+    return panels
+
+
+def test_the_preview_shows_every_field_of_each_row_as_it_will_be_stored(app, hr_a, importer, files, english):
+    rows = files.rows(3)
+    rows[0].update({"Ngày sinh": "1/1/1970", "Số điện thoại": "+84 90 100 0000", "Vắc xin mũi 1": "astra",
+                    "Ca làm việc": "ca 1", "Loại xét nghiệm": "pcr",
+                    "Ngày xét nghiệm âm tính": rows[0]["Ngày tiêm mũi 2"].replace("/", "-")})
+    rows[1]["Giới tính"] = "?"
+    columns = [*files.headers, *TEST_COLUMNS]
+    data = files.xlsx(rows, columns=columns, cells={(2, 5): int(rows[0]["Số CCCD/CMND"])})  # a number: no 0
+    batch_id = importer.batch_id(importer.upload(data, "ds.xlsx"))
+    page = importer.preview(batch_id, show="create").get_data(as_text=True)
+    panels = _details(page)
+    assert set(panels) == {"2", "4"}
+    first = dict(panels["2"])
+    assert list(first)[:4] == ["Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD/CMND"]
+    assert first["Ngày sinh"] == "01/01/1970"  # typed 1/1/1970: stored as a date, shown dd/mm/yyyy
+    assert first["Giới tính"] == "Male"
+    assert first["Số CCCD/CMND"] == "••••••••" + rows[0]["Số CCCD/CMND"][-4:]  # a number cell: its 0 is back
+    assert rows[0]["Số CCCD/CMND"] not in page
+    assert first["Số điện thoại"] == "0901000000"
+    assert first["Ca làm việc"].startswith("Shift 1")
+    assert (first["Vắc xin mũi 1"], first["Ngày tiêm mũi 1"]) == ("AstraZeneca", rows[0]["Ngày tiêm mũi 1"])
+    assert (first["Vắc xin mũi 2"], first["Ngày tiêm mũi 2"]) == ("AstraZeneca", rows[0]["Ngày tiêm mũi 2"])
+    assert (first["Loại xét nghiệm"], first["Ngày xét nghiệm âm tính"]) == ("PCR", rows[0]["Ngày tiêm mũi 2"])
+    assert len(first) == len(columns) - 1  # every column of the file but STT
+
+    problems = _details(importer.preview(batch_id, show="problems").get_data(as_text=True))
+    wrong = dict(problems["3"])
+    assert wrong["Giới tính"] == "?" and wrong["Họ và tên"] == rows[1]["Họ và tên"]  # as read
+    assert wrong["Số CCCD/CMND"].endswith(rows[1]["Số CCCD/CMND"][-4:]) and wrong["Số CCCD/CMND"].startswith("•")
+    assert "As read from the file" in importer.preview(batch_id, show="problems").get_data(as_text=True)
+
+
+def test_the_preview_of_an_update_marks_the_changed_fields(app, hr_a, importer, files, english):
+    rows = files.rows(2)
+    importer.commit(importer.batch_id(importer.upload(files.csv(rows))))
+    rows[1]["Chức vụ"] = "Tổ trưởng"
+    batch_id = importer.batch_id(importer.upload(files.csv(rows)))
+    page = importer.preview(batch_id, show="update").get_data(as_text=True)
+    assert '<dd class="changed"><mark>Tổ trưởng</mark>' in page
+    assert dict(_details(page)["3"])["Chức vụ"] == "Tổ trưởng (changed)"
+    assert page.count("(changed)") == 1
