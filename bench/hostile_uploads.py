@@ -106,7 +106,8 @@ def main() -> None:
 
     names = [name for name in hostile.HOSTILE if not args.only or name in args.only.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="hostile-files-"))
-    files = [("normal", "a normal worker list of 1,000 rows (baseline)", hostile.normal(), "portal")]
+    files = [("normal", "a normal worker list of 1,000 rows (baseline)", hostile.normal(), "portal"),
+             ("normal_10000", "a normal worker list of 10,000 rows (the row limit)", hostile.normal(10_000), "portal")]
     files += [(name, hostile.HOSTILE[name][1], hostile.HOSTILE[name][0](), "portal") for name in names]
     files.append(("openpyxl_wide_row", "before: openpyxl read_only, one row of 300,000 cells",
                   hostile.wide_row(cells=300_000), "openpyxl"))

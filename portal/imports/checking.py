@@ -210,9 +210,13 @@ def _clean_row(row: dict, registry, today, seen: dict[str, int]) -> tuple[dict, 
     return entry, clean
 
 
+def _shortened(text: str, length: int = 100) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
 def read_values(values: dict) -> dict:
     """Return a row's cells as read, for the preview of a row with problems (the citizen ID masked)."""
-    read = {key: str(value)[:200] for key, value in values.items() if value not in (None, "")}
+    read = {key: _shortened(str(value)) for key, value in values.items() if value not in (None, "")}
     if "citizen_id" in read:
         citizen_id = clean_citizen_id(read["citizen_id"])
         read["citizen_id"] = mask_citizen_id(citizen_id) if citizen_id.isdigit() else "••••"

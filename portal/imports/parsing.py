@@ -40,6 +40,9 @@ class Limits:
     max_shared_chars: int = 16_000_000
     #: A CSV line longer than this is not a worker list (60 columns of 1,000 characters are 60 KB).
     max_csv_line_chars: int = 1024 * 1024
+    #: The text of all the kept cells: a real list of 10,000 workers holds about 2.5 million characters.
+    #: (A workbook's shared strings let a 40 KB file repeat 1,000-character cells 100,000 times.)
+    max_text_chars: int = 4_000_000
 
     def xlsx_bounds(self):
         """Return the streaming reader's bounds for these limits."""
@@ -429,6 +432,7 @@ def _map_columns(header: list, spec: HeaderSpec, limits: Limits):
 
 def _data_rows(records, columns, spec: HeaderSpec, limits: Limits) -> list[SourceRow]:
     rows: list[SourceRow] = []
+    chars = 0
     for number, record in records:
         row = _data_row(number, record, columns, limits)
         if row is None:
@@ -436,6 +440,12 @@ def _data_rows(records, columns, spec: HeaderSpec, limits: Limits) -> list[Sourc
         if len(rows) >= limits.max_rows:
             raise ImportFileError(_l("The file has more than %(count)s worker rows. Split it into several files."),
                                   count=limits.max_rows)
+        chars += sum(map(len, row.values.values()))
+        if chars > limits.max_text_chars:
+            raise ImportFileError(_l("This file holds far more text than a worker list has (more than %(count)s "
+                                     "characters by row %(row)s), so it was not read to the end. Keep only the "
+                                     "worker list's columns, or split the list into several files."),
+                                  count=f"{limits.max_text_chars:,}", row=number)
         rows.append(row)
     return rows
 
@@ -454,6 +464,10 @@ def _data_row(number: int, record: list, columns, limits: Limits) -> SourceRow |
                                                  "and upload the file again.", cell=raw.ref, formula=formula)))
             continue
         if not raw:
+            continue
+        if len(raw) > limits.max_cell_chars and len(raw.strip()) > limits.max_cell_chars:
+            problems.append(CellProblem(name, _l("This cell is longer than %(count)s characters.",
+                                                 count=limits.max_cell_chars)))
             continue
         if not raw.isascii():
             # Windows-1258 (and macOS) write tone marks as combining characters; NFC makes "Nguyễn" one string.

@@ -184,6 +184,30 @@ _SEGMENTS = (b"a" * 16, b"b" * 16)
 
 
 @cache
+def amplified_text(rows: int = 10_000, columns: int = 16, length: int = 1_000) -> bytes:
+    """The most text a list within the limits can make the server hold: ``rows`` rows whose every cell points at
+    one of a few Vietnamese shared strings of ``length`` characters (a small file, every cell a long string)."""
+    words = ["Nguyễn Thị Thập ", "Phường Tân Hưng ", "Quận Bảy Sài Gòn ", "Công nhân đóng gói "]
+
+    def strings(stream):
+        stream.write(f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">'.encode())
+        for index in range(columns):
+            text = (words[index % len(words)] * length)[: length - 2] + f"{index:02d}"
+            stream.write(f"<si><t>{text}</t></si>".encode())
+        stream.write(b"</sst>")
+
+    def sheet(stream):
+        _sheet_head(stream)
+        _header_row(stream)
+        for number in range(2, rows + 2):
+            cells = b"".join(b'<c t="s"><v>%d</v></c>' % (index % columns) for index in range(columns))
+            stream.write(b'<row r="%d">%s</row>' % (number, cells))
+        stream.write(b"</sheetData></worksheet>")
+
+    return workbook([sheet], strings)
+
+
+@cache
 def many_sheets(parts: int = 200, entries: int = 50_000) -> bytes:
     """200 worksheet parts of 2,000 rows each without a header, listed 50,000 times in workbook.xml."""
 
@@ -239,6 +263,9 @@ HOSTILE = {
     "long_shared_strings": (long_shared_strings, "3,000 shared strings of 32,000 characters"),
     "many_shared_strings": (many_shared_strings, "5,000,000 shared strings"),
     "one_huge_string": (one_huge_string, "one shared string of 100 MB"),
+    "amplified_text": (amplified_text, "10,000 rows of 16 cells, each a shared string of 1,000 characters"),
+    "text_at_the_bound": (lambda: amplified_text(length=49), "10,000 rows of 16 cells of 49 characters: 3.9 "
+                          "million characters kept, just under the bound"),
     "many_sheets": (many_sheets, "200 sheets listed 50,000 times"),
     "deep_nesting": (deep_nesting, "a cell nested 5,000,000 elements deep"),
 }
