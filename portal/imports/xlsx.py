@@ -361,7 +361,7 @@ class _SheetPart(_TextCollector):
         self.budget.cell()
         ref = attrs.get("r")
         if ref:
-            match = _CELL_REF.fullmatch(ref)
+            match = _CELL_REF.fullmatch(ref.upper())
             if match is None:
                 raise Unreadable("bad cell reference")
             self.column = _column_index(match.group(1))
