@@ -31,11 +31,12 @@ def _content_types(sheets: int, shared: bool) -> bytes:
             f'sheet.main+xml"/>{overrides}</Types>').encode()
 
 
-def workbook(sheets: list, shared=None, *, sheet_entries: int | None = None) -> bytes:
+def workbook(sheets: list, shared=None, *, sheet_entries: int | None = None, workbook_pr: str = "",
+             extra: dict | None = None) -> bytes:
     """Return an .xlsx whose worksheets are ``sheets`` (bytes, or callables writing to a stream).
 
     ``shared`` is the sharedStrings part (bytes or callable); ``sheet_entries`` lists that many sheets
-    in workbook.xml (all pointing at the parts given, in turn).
+    in workbook.xml (all pointing at the parts given, in turn); ``extra`` adds parts (xl/styles.xml).
     """
     entries = sheet_entries or len(sheets)
     listed = "".join(f'<sheet name="Sheet{n}" sheetId="{n}" r:id="rId{(n - 1) % len(sheets) + 1}"/>'
@@ -48,7 +49,7 @@ def workbook(sheets: list, shared=None, *, sheet_entries: int | None = None) -> 
                         f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/'
                         'officeDocument" Target="xl/workbook.xml"/></Relationships>').encode(),
         "xl/workbook.xml": (f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{REL}">'
-                            f'<sheets>{listed}</sheets></workbook>').encode(),
+                            f'{workbook_pr}<sheets>{listed}</sheets></workbook>').encode(),
         "xl/_rels/workbook.xml.rels": ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
                                        f'schemas.openxmlformats.org/package/2006/relationships">{rels}'
                                        '</Relationships>').encode(),
@@ -57,6 +58,7 @@ def workbook(sheets: list, shared=None, *, sheet_entries: int | None = None) -> 
         parts[f"xl/worksheets/sheet{number}.xml"] = sheet
     if shared is not None:
         parts["xl/sharedStrings.xml"] = shared
+    parts.update(extra or {})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         for name, body in parts.items():
