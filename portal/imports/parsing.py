@@ -40,6 +40,8 @@ class Limits:
     max_shared_chars: int = 16_000_000
     #: A CSV line longer than this is not a worker list (60 columns of 1,000 characters are 60 KB).
     max_csv_line_chars: int = 1024 * 1024
+    #: Cells in one row: Excel's own limit (16,384 columns).
+    max_row_cells: int = 16_384
     #: The text of all the kept cells: a real list of 10,000 workers holds about 2.5 million characters.
     #: (A workbook's shared strings let a 40 KB file repeat 1,000-character cells 100,000 times.)
     max_text_chars: int = 4_000_000
@@ -50,7 +52,8 @@ class Limits:
 
         # One column more than allowed, so that data beyond the limit is noticed rather than dropped.
         return Bounds(width=self.max_columns + 1, max_cell_chars=self.max_cell_chars,
-                      max_cells=self.max_workbook_cells, max_elements=4 * self.max_workbook_cells,
+                      max_row_cells=self.max_row_cells, max_cells=self.max_workbook_cells,
+                      max_elements=4 * self.max_workbook_cells,
                       max_shared_strings=self.max_shared_strings, max_shared_chars=self.max_shared_chars)
 
 
@@ -253,6 +256,10 @@ def _csv_records(text: str, delimiter: str, limits: Limits) -> Iterator[tuple[in
     number = 0
     try:
         for number, record in enumerate(reader, start=1):
+            if len(record) > limits.max_row_cells:
+                raise ImportFileError(_l("Row %(row)s of the file has more than %(count)s cells: this is not a "
+                                         "worker list. Copy the worker rows into the template and upload that "
+                                         "file."), row=number, count=f"{limits.max_row_cells:,}")
             yield number, record
     except csv.Error:
         raise ImportFileError(_l("Row %(row)s of the file is damaged (a quote is not closed, or a cell is far "

@@ -159,3 +159,22 @@ def test_the_same_construction_within_bounds_is_read():
     with pytest.raises(ImportFileError) as caught:
         parse_upload(hostile.wide_row(cells=16_384), header_spec(), Limits())
     assert str(caught.value).startswith("No header row was found")  # read to the end: 16,384 cells are allowed
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    # One line of 4.9 MB: refused before the CSV reader splits it.
+    (b"a;" * (2_450_000), "Line 1 of the file is longer than 1,048,576 characters: this is not a worker list."),
+    # Lines within the bound, each row far wider than Excel allows.
+    (("Họ và tên,Ngày sinh,Giới tính,Số CCCD/CMND\r\n" + "x," * 400_000 + "\r\n").encode(),
+     "Row 2 of the file has more than 16,384 cells: this is not a worker list."),
+    # One row spread over many lines by quoted line breaks.
+    (b"Ho va ten,Ngay sinh\r\n" + b'"\n",' * 1_000_000, "Row 2 of the file has more than 16,384 cells"),
+])
+def test_hostile_csv_files_are_refused_plainly(app, hr_a, importer, body, said):
+    assert len(body) < 5 * 1024 * 1024
+    importer.client.set_cookie("lang", "en")
+    response = _upload(importer, body)
+    assert response.status_code == 302  # read by the job: the batch page says why
+    page = importer.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert said in page
+    assert _count(app, Worker) == 2
