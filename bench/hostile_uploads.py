@@ -119,8 +119,11 @@ def main() -> None:
     for name, what, data, mode in files:
         path = folder / f"{name}.xlsx"
         path.write_bytes(data)
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile:  # a CSV file
+            unpacked = len(data)
         run = subprocess.run([sys.executable, __file__, "--child", str(path), mode], capture_output=True, text=True,
                              cwd=str(ROOT), timeout=900)
         if run.returncode:

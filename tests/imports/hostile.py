@@ -258,6 +258,16 @@ def normal(rows: int = 1_000) -> bytes:
     return workbook([sheet])
 
 
+def csv_long_line() -> bytes:
+    """A CSV file of one 4.9 MB line."""
+    return b"a;" * 2_450_000
+
+
+def csv_wide_rows() -> bytes:
+    """A header, then rows of 400,000 cells each (every line under 1 MB)."""
+    return ("Họ và tên,Ngày sinh,Giới tính,Số CCCD/CMND\r\n" + ("xy," * 300_000 + "\r\n") * 5).encode()
+
+
 #: name → (builder, what it attacks)
 HOSTILE = {
     "wide_row": (wide_row, "one row of 7,000,000 cells"),
@@ -268,6 +278,8 @@ HOSTILE = {
     "amplified_text": (amplified_text, "10,000 rows of 16 cells, each a shared string of 1,000 characters"),
     "text_at_the_bound": (lambda: amplified_text(length=49), "10,000 rows of 16 cells of 49 characters: 3.9 "
                           "million characters kept, just under the bound"),
+    "csv_long_line": (csv_long_line, "a CSV file of one 4.9 MB line"),
+    "csv_wide_rows": (csv_wide_rows, "a CSV file of rows of 300,000 cells"),
     "many_sheets": (many_sheets, "200 sheets listed 50,000 times"),
     "deep_nesting": (deep_nesting, "a cell nested 5,000,000 elements deep"),
 }

@@ -66,6 +66,8 @@ def test_the_hostile_files_are_what_they_claim():
     for name, (build, _what) in hostile.HOSTILE.items():
         data = build()
         assert len(data) < 5 * 1024 * 1024, name
+        if name.startswith("csv_"):
+            continue
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
         if name not in ("amplified_text", "text_at_the_bound"):  # those are small: their shared strings amplify
@@ -163,10 +165,9 @@ def test_the_same_construction_within_bounds_is_read():
 
 @pytest.mark.parametrize(("body", "said"), [
     # One line of 4.9 MB: refused before the CSV reader splits it.
-    (b"a;" * (2_450_000), "Line 1 of the file is longer than 1,048,576 characters: this is not a worker list."),
+    (hostile.csv_long_line(), "Line 1 of the file is longer than 1,048,576 characters: this is not a worker list."),
     # Lines within the bound, each row far wider than Excel allows.
-    (("Họ và tên,Ngày sinh,Giới tính,Số CCCD/CMND\r\n" + "x," * 400_000 + "\r\n").encode(),
-     "Row 2 of the file has more than 16,384 cells: this is not a worker list."),
+    (hostile.csv_wide_rows(), "Row 2 of the file has more than 16,384 cells: this is not a worker list."),
     # One row spread over many lines by quoted line breaks.
     (b"Ho va ten,Ngay sinh\r\n" + b'"\n",' * 1_000_000, "Row 2 of the file has more than 16,384 cells"),
 ])
