@@ -35,7 +35,7 @@ class Limits:
     max_zip_ratio: int = 150
     max_zip_entries: int = 500
     # What reading one workbook may cost (portal.imports.xlsx): cells and XML elements in all, shared strings.
-    max_workbook_cells: int = 1_500_000
+    max_workbook_cells: int = 1_000_000  # 10,000 rows of Excel's 60 columns are 600,000
     max_shared_strings: int = 500_000
     max_shared_chars: int = 16_000_000
     #: A CSV line longer than this is not a worker list (60 columns of 1,000 characters are 60 KB).

@@ -53,8 +53,8 @@ class Bounds:
     width: int  # columns kept per row (the rest are counted, not kept)
     max_cell_chars: int
     max_row_cells: int = EXCEL_COLUMNS
-    max_cells: int = 1_500_000  # cells in all the sheets read
-    max_elements: int = 6_000_000  # XML elements in all the parts read
+    max_cells: int = 1_000_000  # cells in all the sheets read
+    max_elements: int = 4_000_000  # XML elements in all the parts read
     max_shared_strings: int = 500_000
     max_shared_chars: int = 16_000_000
     max_depth: int = 64
@@ -315,6 +315,10 @@ class _Cell:
     value: str = ""
 
 
+#: The cell being skipped, for every cell right of the list's columns (no object made per cell).
+_IGNORED = _Cell(kept=False)
+
+
 class _SheetPart(_TextCollector):
     """A worksheet: completed rows (number, texts of the first ``width`` columns) gather in ``rows``."""
 
@@ -334,12 +338,14 @@ class _SheetPart(_TextCollector):
         if tag == "c":
             self._open_cell(attrs)
         elif self.cell is not None:
+            if not self.cell.kept:
+                return  # a cell right of the list: counted, never read
             if tag in ("v", "f"):
-                self.target, self.in_t = tag, self.cell.kept
+                self.target, self.in_t = tag, True
                 if tag == "f":
                     self.cell.formula = []
             elif tag == "t" and self.cell.kind == "inlineStr":
-                self.target, self.in_t = "is", self.cell.kept
+                self.target, self.in_t = "is", True
             elif tag == "rPh":
                 self.in_phonetic += 1
         elif tag == "row":
@@ -367,16 +373,21 @@ class _SheetPart(_TextCollector):
             self.column = _column_index(match.group(1))
         else:
             self.column += 1
-            ref = f"{_column_letters(self.column)}{self.row_number}"
+            if self.column <= self.width:
+                ref = f"{_column_letters(self.column)}{self.row_number}"
+        if self.column > self.width:
+            self.cell = _IGNORED
+            return
         try:
             style = int(attrs.get("s") or 0)
         except ValueError:
             style = 0
-        self.cell = _Cell(ref=ref, column=self.column, kind=attrs.get("t", "n"), style=style,
-                          kept=self.column <= self.width)
+        self.cell = _Cell(ref=ref, column=self.column, kind=attrs.get("t", "n"), style=style, kept=True)
         self.reset()
 
     def text(self, data):
+        if self.target is None:
+            return
         if self.target == "f":
             if self.cell.kept and sum(map(len, self.cell.formula)) < 200:
                 self.cell.formula.append(data[:200])
@@ -391,13 +402,15 @@ class _SheetPart(_TextCollector):
                     value = self._value(cell)
                     if value or cell.formula is not None:
                         self.row_values[cell.column - 1] = value
-                self.cell = None
-            elif tag in ("v", "f") or (tag == "t" and self.target == "is"):
+                self.cell, self.in_phonetic = None, 0
+            elif not cell.kept:
+                return
+            elif tag == "rPh":
+                self.in_phonetic -= 1
+            elif self.target is not None and (tag in ("v", "f") or (tag == "t" and self.target == "is")):
                 if tag != "f":
                     cell.value = (cell.value + self.take())[: self.cap]
                 self.target, self.in_t = None, False
-            elif tag == "rPh":
-                self.in_phonetic -= 1
         elif tag == "row":
             if self.row_values:
                 record = [""] * (max(self.row_values) + 1)

@@ -36,6 +36,14 @@ def test_rich_text_and_phonetic_runs_in_shared_strings():
     assert _values(data) == [{"full_name": "Nguyễn Văn An", "sex": "Nam"}]
 
 
+def test_phonetic_runs_in_an_inline_string_and_the_cells_after_it():
+    rows = ('<row r="2"><c r="B2" t="inlineStr"><is><t>Trần Thị Bích</t><rPh sb="0" eb="1"><t>tran</t></rPh></is></c>'
+            '<c r="D2" t="inlineStr"><is><t>Nữ</t></is></c><c r="ZZ2" t="inlineStr"><is><rPh><t>x</t></rPh></is></c>'
+            '</row><row r="3"><c r="B3" t="inlineStr"><is><t>Ngọc</t></is></c></row>')
+    assert _values(hostile.workbook([_sheet(rows)])) == [{"full_name": "Trần Thị Bích", "sex": "Nữ"},
+                                                         {"full_name": "Ngọc"}]
+
+
 def test_a_namespace_prefix_and_cells_without_references():
     rows = '<row><c t="inlineStr"><is><t>1</t></is></c><c t="inlineStr"><is><t>Lê Hoàng Phúc</t></is></c></row>'
     assert _values(hostile.workbook([_sheet(rows, prefix="x")])) == [{"full_name": "Lê Hoàng Phúc"}]
