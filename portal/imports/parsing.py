@@ -587,34 +587,39 @@ def _text_encoding_of_head(head: bytes) -> str:
 
 
 def _stream_xlsx(data: bytes, spec: HeaderSpec, limits: Limits) -> RowStream:
-    import openpyxl
+    """Like :func:`parse_xlsx`, with the rows handed out one by one (the reader of :mod:`portal.imports.xlsx`)."""
+    from portal.imports import xlsx
 
+    archive = zipfile.ZipFile(io.BytesIO(data))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        workbook = xlsx.open_workbook(archive, limits.xlsx_bounds())
+        first_error = None
+        for title, part in workbook.sheets:
+            records = workbook.rows(title, part)
+            try:
+                parsed = stream_table(records, spec, limits)
+            except HeaderNotFound as error:
+                records.close()
+                first_error = first_error or error
+                continue
+
+            def rows(inner=parsed.rows, records=records) -> Iterator[SourceRow]:
+                try:
+                    yield from inner
+                finally:
+                    records.close()
+                    archive.close()
+
+            parsed.kind, parsed.rows = "xlsx", rows()
+            return parsed
+        raise first_error or HeaderNotFound(spec)
+    except ImportFileError:
+        archive.close()
+        raise
+    except Refusal as refusal:  # a bound of the reader: its message says which
+        archive.close()
+        raise ImportFileError(refusal.message) from None
     except Exception:  # noqa: BLE001 — any failure inside an untrusted workbook is "cannot read it"
+        archive.close()
         raise ImportFileError(_l("This Excel file could not be read; it may be damaged. Open it in Excel, "
                                  "save it again as “Excel Workbook (.xlsx)” and upload it.")) from None
-    first_error = None
-    for sheet in workbook.worksheets[:20]:
-        if not hasattr(sheet, "iter_rows"):
-            continue
-        sheet.reset_dimensions()
-        try:
-            parsed = stream_table(_sheet_records(sheet, limits), spec, limits)
-        except HeaderNotFound as error:
-            first_error = first_error or error
-            continue
-        inner = parsed.rows
-
-        def rows(inner=inner) -> Iterator[SourceRow]:
-            try:
-                yield from inner
-            finally:
-                workbook.close()
-
-        parsed.kind, parsed.rows = "xlsx", rows()
-        return parsed
-    workbook.close()
-    raise first_error or HeaderNotFound(spec)
