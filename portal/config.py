@@ -42,7 +42,15 @@ def default_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "portal",
+        # Sign-in: per account and address, and per address; each account slows down after SLOWDOWN_FREE
+        # failures (waits doubling from SLOWDOWN_BASE_SECONDS, never above 15 minutes: portal.security).
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute;200 per hour",
+        "SLOWDOWN_FREE": 5,
+        "SLOWDOWN_BASE_SECONDS": 60,
+        "SLOWDOWN_MAX_SECONDS": 15 * 60,
+        # Reverse proxies in front of the portal whose X-Forwarded-For is believed (never inferred).
+        "PORTAL_TRUSTED_PROXIES": 0,
         "PASSWORD_HASH_METHOD": "scrypt",
         "API_RATE_LIMIT": "600 per minute",
         "REDIS_URL": None,
@@ -83,6 +91,12 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
+    if environ.get("PORTAL_TRUSTED_PROXIES"):
+        try:
+            config["PORTAL_TRUSTED_PROXIES"] = int(environ["PORTAL_TRUSTED_PROXIES"])
+        except ValueError:
+            raise ConfigError("PORTAL_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+                              f"portal (0, 1, 2…), not {environ['PORTAL_TRUSTED_PROXIES']!r}") from None
     for key in ("SIGNING_KEY_DIR", "PUBLIC_BASE_URL"):
         if environ.get(key):
             config[key] = environ[key]

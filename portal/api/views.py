@@ -16,6 +16,7 @@ from portal.api.models import ApiToken
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.clock import local_today
+from portal.db import write_transaction
 from portal.extensions import csrf, db, limiter
 from portal.messages import Refusal
 from portal.plugins import current_registry
@@ -75,14 +76,25 @@ def _authenticate():
         return None
     token = services.authenticate(db.session, _bearer())
     if token is None:
-        response = error(401, _("Send a valid API token in the header Authorization: Bearer <token>. "
-                                "HR staff create tokens on the portal's API page."))
-        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
-    if services.touch(token):
-        db.session.commit()
+        return _unauthorized()
+    if services.touch_due(token):
+        # Read again in a transaction that holds the write lock from its BEGIN (SQLite: a GET reads DEFERRED).
+        db.session.rollback()
+        with write_transaction():
+            token = services.authenticate(db.session, _bearer())
+            if token is not None and services.touch(token):
+                db.session.commit()
+        if token is None:  # revoked between the two reads
+            return _unauthorized()
     g.api_token = token
     return None
+
+
+def _unauthorized():
+    response = error(401, _("Send a valid API token in the header Authorization: Bearer <token>. "
+                            "HR staff create tokens on the portal's API page."))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
 
 
 def _token() -> ApiToken:

@@ -19,6 +19,7 @@ from portal.jobs.models import Job
 from portal.messages import Refusal
 from portal.pagination import Page
 from portal.plugins import current_registry
+from portal.security import page_number
 
 bp = Blueprint("imports", __name__, template_folder="templates")
 
@@ -87,7 +88,7 @@ def preview(batch_id: int):
     if show not in VIEWS:
         show = "problems"
     rows = [entry for entry in entries if entry["action"] in VIEWS[show]]
-    page = Page.of(rows, request.args.get("page", 1, type=int), PAGE_SIZE)
+    page = Page.of(rows, page_number(request.args), PAGE_SIZE)
     response = current_app.make_response(render_template(
         "imports/preview.html", batch=batch, job=job, show=show, page=page, form=CommitForm(),
         header=lambda name: report.column_header(batch, name),
