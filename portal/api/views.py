@@ -31,6 +31,9 @@ extra_blueprints = (tokens_bp,)
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 MAX_BULK = 5000
 DEFAULT_RATE_LIMIT = "600 per minute"
+#: Writes (create, change, deactivate, bulk) per token, within the overall budget.
+DEFAULT_WRITE_RATE_LIMIT = "120 per minute"
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
@@ -51,8 +54,13 @@ def _rate_key() -> str:
     return "api-anonymous:" + (request.remote_addr or "")
 
 
+def _write_rate_limit() -> str:
+    return current_app.config.get("API_WRITE_RATE_LIMIT", DEFAULT_WRITE_RATE_LIMIT)
+
+
 csrf.exempt(bp)
 limiter.limit(_rate_limit, key_func=_rate_key)(bp)
+limiter.limit(_write_rate_limit, key_func=lambda: "write:" + _rate_key(), methods=WRITE_METHODS)(bp)
 
 
 def error(status: int, message: str, fields: list[dict] | None = None):
