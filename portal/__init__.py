@@ -36,7 +36,7 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
-    from portal import config
+    from portal import config, security
 
     instance_path = os.environ.get("PORTAL_INSTANCE_PATH") or app.instance_path
     app.instance_path = instance_path
@@ -44,7 +44,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(config.config_from_environment(os.environ))
     if test_config:
         app.config.from_mapping(test_config)
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    security.owner_only(instance_path)
     config.finalise(app.config, instance_path)
     _check_signing_keys(app.config)
 

@@ -51,6 +51,10 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
+            from portal.security import restrict
+
+            for suffix in ("", "-wal", "-shm"):  # a file made before the portal's umask: owner-only now
+                restrict(engine.url.database + suffix, 0o600)
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -111,6 +111,32 @@ def security_headers(config) -> list[tuple[str, str]]:
     return headers
 
 
+def owner_only(instance_path) -> None:
+    """Make every file the portal creates owner-only (0600 files, 0700 folders), the instance folder first.
+
+    A process-wide umask: the SQLite database and its WAL, the job queue, keys, caches and whatever a
+    library writes for the portal are then never readable by other users of the machine.
+    """
+    import os
+    from pathlib import Path
+
+    os.umask(0o077)
+    folder = Path(instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    restrict(folder, 0o700)
+
+
+def restrict(path, mode: int) -> None:
+    """Set ``path``'s mode to ``mode`` when this process owns it (a file made before the umask, by an older version)."""
+    import os
+
+    try:
+        if os.stat(path).st_uid == os.getuid() and (os.stat(path).st_mode & 0o777) != mode:
+            os.chmod(path, mode)
+    except FileNotFoundError:
+        pass
+
+
 def trusted_proxies(config) -> int:
     """Return how many reverse proxies stand in front of the portal (``PORTAL_TRUSTED_PROXIES``, default 0)."""
     return int(config.get("PORTAL_TRUSTED_PROXIES") or 0)
@@ -313,6 +339,7 @@ def _too_many_requests(error):
 
 
 def init_app(app) -> None:
+    from flask import request
     from flask_limiter.errors import RateLimitExceeded
 
     # Before any blueprint adds a rule: every <int:...> in the map is bounded.
@@ -323,4 +350,8 @@ def init_app(app) -> None:
     def _headers(response):
         for name, value in security_headers(app.config):
             response.headers.setdefault(name, value)
+        # Pages carry ID numbers, phones and names: nothing is kept by a browser or proxy unless the view
+        # said how to cache it (the checkpoint's public keys and lists, the scanner's files, static files).
+        if "Cache-Control" not in response.headers and request.endpoint != "static":
+            response.headers.update(NO_STORE)
         return response
