@@ -149,7 +149,7 @@ def openapi_document():
 @bp.get("/workers")
 def list_workers():
     """List the enterprise's workers, paginated, optionally matching ``q``."""
-    page = _int_arg("page", 1, 1, 10**6)
+    page = _int_arg("page", 1, 1, openapi.MAX_PAGE)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     status = request.args.get("status", "active")
     if status not in ("active", "left"):
