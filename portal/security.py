@@ -57,10 +57,15 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=bounded, signed=signed)
 
 
+def digits_only(text: str) -> bool:
+    """Say whether ``text`` is ASCII digits 0-9 (``str.isdigit`` also takes '²' and other digits ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def id_arg(args, name: str) -> int | None:
     """Return the id ``args[name]`` (a query string or form) when it is one the database can hold, else None."""
     raw = (args.get(name) or "").strip()
-    if not raw.isdigit() or len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
+    if not digits_only(raw) or len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
         return None
     return int(raw)
 
@@ -68,8 +73,8 @@ def id_arg(args, name: str) -> int | None:
 def page_number(args, name: str = "page") -> int:
     """Return the page number asked for in ``args`` (1 when missing or not a number), at most :data:`MAX_PAGE`."""
     raw = (args.get(name) or "").strip()
-    if not raw.isdigit() or len(raw) > 9:
-        return MAX_PAGE if raw.isdigit() else 1
+    if not digits_only(raw) or len(raw) > 9:
+        return MAX_PAGE if digits_only(raw) else 1
     return min(max(int(raw), 1), MAX_PAGE)
 
 

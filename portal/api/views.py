@@ -20,6 +20,7 @@ from portal.db import write_transaction
 from portal.extensions import csrf, db, limiter
 from portal.messages import Refusal
 from portal.plugins import current_registry
+from portal.security import digits_only
 from portal.workers import services as workers
 from portal.workers.models import Worker
 from portal.workers.validation import clean_worker, duplicate_rows
@@ -131,7 +132,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not digits_only(raw) or not low <= int(raw) <= high:
         abort(error(400, _("%(name)s must be a whole number from %(low)s to %(high)s.", name=name, low=low,
                            high=high)))
     return int(raw)

@@ -63,12 +63,23 @@ def test_ids_in_query_strings_and_forms_are_bounded(client, auth, world):
         assert client.submit("/eligibility/refresh", {"enterprise": number}).status_code == 404
 
 
+def test_non_ascii_digits_are_not_numbers(client, world):
+    from portal.security import id_arg
+
+    assert id_arg({"enterprise": "²"}, "enterprise") is None
+    page = client.get("/enterprises/register").get_data(as_text=True)
+    assert "headcount" in page
+    answer = client.submit("/enterprises/register", {"headcount": "²³", "name": "X"})
+    assert answer.status_code == 200  # the form says what to fix
+
+
 def test_page_numbers_are_bounded():
     assert page_number({"page": "9223372036854775808"}) == MAX_PAGE
     assert page_number({"page": "-3"}) == 1
     assert page_number({"page": "x"}) == 1
     assert page_number({}) == 1
     assert page_number({"page": " 7 "}) == 7
+    assert page_number({"page": "²"}) == 1  # a digit to str.isdigit, not to int()
 
 
 LISTS = {
@@ -83,7 +94,7 @@ def test_huge_or_negative_page_numbers_show_a_page(client, auth, world, role):
     auth.login(getattr(world, role))
     for url in LISTS[role]:
         url = url.format(enterprise_a=world.enterprise_a)
-        for number in (*HUGE, "1e99", "%00"):
+        for number in (*HUGE, "1e99", "%00", "%C2%B2", "%D9%A3"):
             joiner = "&" if "?" in url else "?"
             response = client.get(f"{url}{joiner}page={number}&card=x")
             assert response.status_code == 200, (url, number, response.status_code)
