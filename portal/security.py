@@ -6,7 +6,10 @@
   given in a query string or form.
 * :func:`safe_next` is the one check of a redirect target a client gave (``?next=``, a form's
   ``next``): a path on this site without control characters, or the fallback.
-* :func:`no_store` marks a response as never to be kept by a browser or proxy (pages with IDs and phones).
+* Every response whose view set no ``Cache-Control`` of its own is ``no-store`` (pages show ID numbers,
+  phones and names); the checkpoint's public lists and the scanner's files say how they may be cached.
+* :class:`SlowDown` slows guesses at one account (sign-in) or one ID number (the worker's lookup) from
+  any number of addresses, never keeping the owner out more than 15 minutes.
 * Proxies are trusted only as configured: ``PORTAL_TRUSTED_PROXIES`` (a count, default 0) wraps the app
   in Werkzeug's ProxyFix with that many hops; nothing is inferred from the request.
 """
@@ -94,12 +97,6 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc:
         return fallback
     return target
-
-
-def no_store(response):
-    """Mark ``response`` (a Response) as never to be stored; return it."""
-    response.headers.update(NO_STORE)
-    return response
 
 
 def security_headers(config) -> list[tuple[str, str]]:
