@@ -187,6 +187,7 @@ class SlowDown:
         self._lock = threading.Lock()
         self._redis = None
         self._degraded = False
+        self._retry_at = 0.0
         if redis_url:
             import redis
 
@@ -218,7 +219,7 @@ class SlowDown:
         full = self._key(key)
         with self._lock:
             self._local.pop(full, None)
-        if self._redis is not None:
+        if self._shared():
             try:
                 self._redis.delete(full)
             except self._redis_errors as error:
@@ -229,7 +230,7 @@ class SlowDown:
 
     def _read(self, key: str) -> tuple[int, float]:
         full = self._key(key)
-        if self._redis is not None:
+        if self._shared():
             try:
                 found = self._redis.hmget(full, "n", "t")
                 self._back()
@@ -245,7 +246,7 @@ class SlowDown:
 
     def _write(self, key: str, now: float) -> int:
         full = self._key(key)
-        if self._redis is not None:
+        if self._shared():
             try:
                 pipe = self._redis.pipeline(transaction=True)
                 pipe.hincrby(full, "n", 1).hset(full, "t", repr(now)).expire(full, self.memory)
@@ -262,7 +263,16 @@ class SlowDown:
             self._local[full] = (failures, now)
         return failures
 
+    def _shared(self) -> bool:
+        """Say whether to ask Redis (not for a few seconds after it failed to answer)."""
+        import time
+
+        return self._redis is not None and (not self._degraded or time.monotonic() >= self._retry_at)
+
     def _away(self, error) -> None:
+        import time
+
+        self._retry_at = time.monotonic() + 5.0
         if not self._degraded:
             self._degraded = True
             _log().warning("Redis unreachable for the %s slow-down (%s): counting in this process", self.name, error)

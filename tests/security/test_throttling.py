@@ -178,3 +178,20 @@ def test_proxy_fix_wraps_everything_the_checkpoint_lane_included(app):
 
     assert isinstance(app.wsgi_app, ProxyFix) and app.wsgi_app.x_for == 1
     assert isinstance(app.wsgi_app.app, CheckpointLane)
+
+
+def test_the_slow_down_counts_in_the_process_while_redis_is_away(app, caplog):
+    import time
+
+    from portal.security import SlowDown
+
+    slow = SlowDown("away", redis_url="redis://127.0.0.1:1/0", prefix="test", free=1, base=60)
+    started = time.monotonic()
+    with app.app_context():
+        assert slow.wait("k") == 0
+        assert slow.failed("k") == 60
+        assert 55 <= slow.wait("k") <= 60
+        for _ in range(20):  # Redis is not asked again for a few seconds: no timeout on every sign-in
+            slow.wait("k")
+    assert time.monotonic() - started < 2
+    assert "Redis unreachable for the away slow-down" in caplog.text
