@@ -5,6 +5,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.plugins.default import positive_hold as hold_refusal
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis, Dose, Eligibility, NegativeTest, WorkerFacts
 from portal.units.services import is_active
@@ -12,6 +13,16 @@ from portal.workers.vaccines import BY_CODE
 
 #: The answer for a worker whose unit is not active: no rule can make them eligible.
 UNIT_NOT_ACTIVE_REASON = _l("The rules of this worker's pilot unit are not active on the portal now.")
+
+
+def positive_hold(worker) -> date | None:
+    """Return the day ``worker`` was put on hold after a positive test, unless a recovery or a negative test
+    dated after that day is recorded since (then None: the hold is over)."""
+    since = getattr(worker, "tested_positive_on", None)
+    if since is None:
+        return None
+    cleared = [day for day in (worker.recovered_on, worker.tested_on) if day is not None and day > since]
+    return None if cleared else since
 
 
 def worker_facts(worker) -> WorkerFacts:
@@ -41,6 +52,7 @@ def worker_facts(worker) -> WorkerFacts:
         negative_test=test,
         sector=enterprise.sector if enterprise else None,
         business_type=enterprise.business_type if enterprise else None,
+        positive_hold_since=positive_hold(worker),
     )
 
 
@@ -52,4 +64,9 @@ def evaluate(registry: UnitRegistry, worker, on_date: date) -> Eligibility:
     unit_code = worker.enterprise.unit.code
     if not is_active(registry, unit_code):
         return Eligibility(False, Basis.OTHER, UNIT_NOT_ACTIVE_REASON)
-    return registry.eligibility(unit_code, worker_facts(worker), on_date)
+    facts = worker_facts(worker)
+    answer = registry.eligibility(unit_code, facts, on_date)
+    if answer.eligible and facts.positive_hold_since is not None:
+        # A unit may tighten the rule, never loosen it: a worker on hold gets no card whatever it answers.
+        return hold_refusal(facts)
+    return answer

@@ -106,6 +106,11 @@ def worker_rows(session, enterprise_id: int, *, which: str = "all", query: str =
     return found
 
 
+def snapshot_of(session, worker_id: int) -> EligibilitySnapshot | None:
+    """Return the worker's eligibility as last evaluated (None: not evaluated yet)."""
+    return session.get(EligibilitySnapshot, worker_id)
+
+
 @dataclass(frozen=True)
 class RowCounts:
     """How many active workers each filter selects, and how current their eligibility is."""

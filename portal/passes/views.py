@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -72,16 +73,33 @@ def index():
     )
 
 
+@bp.get("/passes/workers/<int:worker_id>/issue")
+@role_required(Role.HR)
+def confirm_issue(worker_id: int):
+    """Ask HR to confirm issuing a new card to a worker whose last card was revoked (why, when, by whom)."""
+    worker = get_manageable_worker_or_404(db.session, worker_id)
+    revoked = issuing.last_revoked_pass(db.session, worker.id)
+    if revoked is None:
+        return redirect(url_for("passes.index"))
+    return render_template("passes/confirm_issue.html", worker=worker, revoked=revoked,
+                           snapshot=listing.snapshot_of(db.session, worker.id),
+                           next_url=safe_next(request.args.get("next"), url_for("passes.index")))
+
+
 @bp.post("/passes/workers/<int:worker_id>/issue")
 @role_required(Role.HR)
 def issue(worker_id: int):
-    """Issue one worker's green card (or bring it up to date)."""
+    """Issue one worker's green card (or bring it up to date); after a revocation, only once HR confirms."""
     worker = get_manageable_worker_or_404(db.session, worker_id)
     current = issuing.active_pass_for(db.session, worker.id)
     before = current.version if current else None
     try:
-        pass_ = issuing.issue_pass(db.session, current_registry(), worker, current_user)
+        pass_ = issuing.issue_pass(db.session, current_registry(), worker, current_user,
+                                   confirmed=request.form.get("confirm") == "y")
         db.session.commit()
+    except issuing.ReissueNotConfirmed:
+        db.session.rollback()
+        return redirect(url_for("passes.confirm_issue", worker_id=worker.id, next=request.form.get("next") or None))
     except Refusal as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
@@ -96,16 +114,28 @@ def issue(worker_id: int):
     return redirect(_back())
 
 
+@bp.get("/passes/issue-all")
+@role_required(Role.HR)
+def confirm_issue_all():
+    """Show how many cards "issue for all eligible" would issue or check, and whom it skips, before HR confirms."""
+    enterprise = current_user.enterprise
+    return render_template("passes/confirm_issue_all.html", enterprise=enterprise,
+                           refusal=issuing.issuing_refusal(current_registry(), enterprise),
+                           preview=issuing.issue_all_preview(db.session, enterprise.id))
+
+
 @bp.post("/passes/issue-all")
 @role_required(Role.HR)
 def issue_all():
-    """Issue the cards of every eligible worker at once (as a background job for large enterprises)."""
+    """Issue the cards of every eligible worker at once (as a background job for large enterprises), once confirmed."""
     enterprise = current_user.enterprise
     registry = current_registry()
     refusal = issuing.issuing_refusal(registry, enterprise)
     if refusal:
         flash(str(refusal), "error")
         return redirect(_back())
+    if request.form.get("confirm") != "y":
+        return redirect(url_for("passes.confirm_issue_all"))
     workers = db.session.scalar(select(func.count()).select_from(Worker).where(
         Worker.enterprise_id == enterprise.id, Worker.active.is_(True)))
     if workers > current_app.config.get("PASSES_ISSUE_ALL_INLINE_MAX", issuing.ISSUE_ALL_INLINE_MAX):
@@ -114,14 +144,20 @@ def issue_all():
         db.session.commit()
         return redirect(url_for("jobs.status", job_id=job.id))
     try:
-        result = issuing.issue_all_eligible(db.session, registry, enterprise, current_user)
+        result = issuing.issue_all_eligible(db.session, registry, enterprise, current_user, confirmed=True)
         db.session.commit()
     except Refusal as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return redirect(_back())
-    flash(str(result.message()), "success")
+    flash(with_link(str(result.message()), url_for("passes.index", show="with_pass"), _("Next: print the cards")),
+          "success")
     return redirect(_back())
+
+
+def with_link(text: str, url: str, label: str) -> Markup:
+    """Return ``text`` followed by a link (a flash message that says what to do next)."""
+    return Markup('{} <a href="{}">{}</a>').format(text, url, label)
 
 
 @bp.post("/passes/<int:pass_id>/revoke")

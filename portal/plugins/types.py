@@ -145,6 +145,9 @@ class WorkerFacts:
     negative_test: NegativeTest | None = None
     sector: str | None = None
     business_type: str | None = None
+    #: The day the worker's card was revoked because they tested positive, while no recovery or negative
+    #: test dated after it is recorded (None otherwise): the worker is on hold and may hold no card.
+    positive_hold_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ class Basis(str, Enum):
     RECOVERY_EXPIRED = "recovery_expired"
     TEST_REQUIRED = "test_required"
     MISSING_DATA = "missing_data"
+    POSITIVE_HOLD = "positive_hold"
     OTHER = "other"
 
 

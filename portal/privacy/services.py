@@ -225,7 +225,8 @@ def _erase_workers(session, registry, ids: list[int], now: datetime, done: Surve
             # its row id ("E" never starts a real CCCD or CMND).
             full_name=ERASED_NAME, name_key="", citizen_id=literal("E", String) + cast(workers.c.id, String),
             date_of_birth=ERASED_BIRTH_DATE, phone="", home_address="", home_ward="", home_district="",
-            job_title="", recovered_on=None, test_kind=None, tested_on=None, erased_at=now),
+            job_title="", recovered_on=None, test_kind=None, tested_on=None, tested_positive_on=None,
+            erased_at=now),
         execution_options={"synchronize_session": False})
     # The rule's reason carries the dates of doses, recovery and tests: it goes, the basis stays.
     session.execute(update(EligibilitySnapshot).where(EligibilitySnapshot.worker_id.in_(ids))

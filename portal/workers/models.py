@@ -38,6 +38,9 @@ class Worker(db.Model):
     recovered_on: Mapped[date | None] = mapped_column(Date)
     test_kind: Mapped[str | None] = mapped_column(String(16))  # "pcr" or "rapid"
     tested_on: Mapped[date | None] = mapped_column(Date)
+    #: The local day a card of this worker was revoked as "tested positive": the worker is on hold (no
+    #: card) until a recovery or a negative test dated after it (portal.eligibility.facts.positive_hold).
+    tested_positive_on: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
