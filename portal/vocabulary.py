@@ -73,6 +73,15 @@ REVOCATION_CHOICES = ("left", "f0", "data_error", "lost_card", "other")
 REVOCATION_ALIASES = {"mistake": "data_error"}
 #: The reason that puts the worker on hold until a recovery or a negative test dated after it.
 POSITIVE_TEST_REASON = "f0"
+#: How a version of a card ended (the card history), and why a newer version replaced it.
+VERSION_END_LABELS = {
+    "superseded": _l("Replaced by a newer version"),
+    "revoked": _l("Revoked"),
+}
+SUPERSESSION_REASONS = {
+    "worker_data_changed": _l("The worker's data changed"),
+    "updated": _l("Brought up to date by hand"),
+}
 #: A reason and what the person added to it ("The worker left the enterprise — moved to Bình Dương").
 REASON_WITH_NOTE = _l("%(reason)s — %(note)s")
 

@@ -23,9 +23,10 @@ from portal.eligibility.facts import evaluate, worker_facts
 from portal.enterprises.models import EnterpriseStatus
 from portal.jobs.services import Outcome
 from portal.messages import Message, Refusal
+from portal.passes import history
 from portal.passes.follow_up import when_committed
 from portal.passes.listing import is_expired
-from portal.passes.models import Pass, PassStatus
+from portal.passes.models import Pass, PassStatus, VersionEnd
 from portal.plugins.api import validity_instants
 from portal.plugins.types import Basis, Eligibility
 from portal.printing.card import workplace_address
@@ -200,9 +201,11 @@ def _create(session, registry, worker: Worker, eligibility: Eligibility, actor, 
 
 def _new_pass(registry, worker: Worker, eligibility: Eligibility, actor, today: date, serial: str) -> Pass:
     enterprise = worker.enterprise
-    return Pass(serial=serial, version=1, worker=worker, enterprise=enterprise, unit=enterprise.unit,
-                status=PassStatus.ACTIVE.value, issued_at=utcnow(), issued_by_id=getattr(actor, "id", None),
-                **pass_content(registry, worker, eligibility, today))
+    pass_ = Pass(serial=serial, version=1, worker=worker, enterprise=enterprise, unit=enterprise.unit,
+                 status=PassStatus.ACTIVE.value, issued_at=utcnow(), issued_by_id=getattr(actor, "id", None),
+                 **pass_content(registry, worker, eligibility, today))
+    history.open_version(pass_, worker.full_name)  # added with the pass (cascade)
+    return pass_
 
 
 def _issued(session, registry, pass_: Pass, actor) -> None:
@@ -225,11 +228,15 @@ def refresh_pass(session, registry, pass_: Pass, eligibility: Eligibility, actor
     if content["content_digest"] == pass_.content_digest:
         return pass_
     before = snapshot(pass_)
+    now = utcnow()
+    history.close_version(session, pass_, actor, VersionEnd.SUPERSEDED, at=now,
+                          code=history.DATA_CHANGED if reason else history.UPDATED)
     for key, value in content.items():
         setattr(pass_, key, value)
     pass_.version += 1
-    pass_.issued_at = utcnow()
+    pass_.issued_at = now
     pass_.issued_by_id = getattr(actor, "id", None)
+    session.add(history.open_version(pass_, pass_.worker.full_name))
     record(session, actor, "pass.new_version", pass_, reason=reason, before=before, after=snapshot(pass_),
            enterprise_id=pass_.enterprise_id, unit_id=pass_.unit_id)
     when_committed(session, registry, pass_, "portal_pass_issued")

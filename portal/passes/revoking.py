@@ -15,7 +15,8 @@ from portal.clock import local_today, utcnow
 from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
 from portal.messages import Message, literal
 from portal.passes.follow_up import when_committed
-from portal.passes.models import Pass, PassStatus, revocation_message
+from portal.passes.history import close_version
+from portal.passes.models import Pass, PassStatus, VersionEnd, revocation_message
 from portal.vocabulary import POSITIVE_TEST_REASON, REVOCATION_ALIASES, REVOCATION_REASONS
 
 
@@ -37,6 +38,7 @@ def revoke_pass(session, registry, pass_: Pass, actor, code: str, note: Message 
     pass_.revoked_at = utcnow()
     pass_.revoked_by_id = getattr(actor, "id", None)
     pass_.revocation_code, pass_.revocation_note = code, stored_note
+    close_version(session, pass_, actor, VersionEnd.REVOKED, code=code, note=stored_note, at=pass_.revoked_at)
     session.flush()
     record(session, actor, "pass.revoked", pass_, reason=code, before={"status": PassStatus.ACTIVE.value},
            after={"status": PassStatus.REVOKED.value, "serial": pass_.serial, "version": pass_.version,

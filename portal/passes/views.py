@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from portal.auth.access import can_decide_enterprise, can_see_enterprise, role_required
@@ -16,6 +16,7 @@ from portal.jobs.services import enqueue
 from portal.messages import Refusal
 from portal.navigation import has_endpoint
 from portal.panels import Panel
+from portal.passes import history as card_history
 from portal.passes import issuing, listing, revoking
 from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
@@ -182,6 +183,17 @@ def revoke(pass_id: int):
     else:
         flash(_("This green card was already revoked."), "info")
     return redirect(_back(fallback))
+
+
+@bp.get("/passes/workers/<int:worker_id>/history")
+@role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
+def history(worker_id: int):
+    """Show every version of every card of a worker as printed: issued, superseded or revoked, when, by whom, why."""
+    worker = db.session.get(Worker, worker_id)
+    if worker is None or not can_see_enterprise(current_user, worker.enterprise):
+        abort(404)
+    return render_template("passes/history.html", worker=worker,
+                           versions=card_history.worker_history(db.session, worker.id), last_day=listing.last_valid_day)
 
 
 @bp.get("/passes/<int:pass_id>.pdf")

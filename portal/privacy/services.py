@@ -38,7 +38,7 @@ from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
 from portal.imports.models import ImportBatch, ImportStatus
 from portal.jobs.models import Job, JobStatus
 from portal.messages import Refusal
-from portal.passes.models import Pass
+from portal.passes.models import Pass, PassVersion
 from portal.storage import blob_store
 from portal.storage.cache import ROOT as CACHE_ROOT
 from portal.workers.models import VaccineDose, Worker
@@ -244,6 +244,12 @@ def _erase_passes(session, pass_ids: list[int]) -> None:
         # A revocation's note may be typed by HR (names, phones): it goes; its reason code and the status stay.
         session.execute(update(table).where(table.c.id.in_(pass_ids[start:start + BATCH_SIZE]))
                         .values(route_from="", content_digest=ERASED_DIGEST, revocation_note=None),
+                        execution_options={"synchronize_session": False})
+        # Each version as printed keeps the name and home address it carried: they go too.
+        versions = PassVersion.__table__
+        session.execute(update(versions).where(versions.c.pass_id.in_(pass_ids[start:start + BATCH_SIZE]))
+                        .values(holder_name=ERASED_NAME, route_from="", content_digest=ERASED_DIGEST,
+                                end_note=None),
                         execution_options={"synchronize_session": False})
 
 
