@@ -90,5 +90,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_pass_versions_pass_id'))
         batch_op.drop_index('ix_pass_versions_ended')
     op.drop_table('pass_versions')
-    with op.batch_alter_table('workers', schema=None) as batch_op:
-        batch_op.drop_column('tested_positive_on')
+    # Not in a batch: SQLite (3.35+) drops a plain column in place, where a batch would copy the table,
+    # which its foreign keys refuse once cards refer to workers.
+    op.drop_column('workers', 'tested_positive_on')
