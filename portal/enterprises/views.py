@@ -172,6 +172,9 @@ def decide(enterprise_id: int):
     form = DecisionForm()
     if form.validate():
         registry = current_registry()
+        if decisions.needs_confirmation(form.action.data, form.reason.data, request.form.get("confirm") == "y"):
+            return render_template("enterprises/confirm_decision.html", enterprise=enterprise, form=form,
+                                   action=form.action.data, cards=decisions.cards_at_stake(db.session, enterprise))
         try:
             decision = decisions.decide(db.session, registry, enterprise_id, form.action.data, current_user,
                                         form.reason.data, form.version.data)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.clock import local_today
@@ -66,6 +66,12 @@ def on_workers_deactivated(enterprise, *, session, registry, actor=None, worker_
     note = literal(reason) if reason else None
     for pass_ in _active_passes_of(session, worker_ids):
         revoke_pass(session, registry, pass_, actor, "left", note)
+
+
+def count_cards_at_stake(enterprise, *, session, **_ignored) -> int:
+    """Count the active cards of ``enterprise``: those a suspension or a rejection revokes."""
+    return session.scalar(select(func.count()).select_from(Pass).where(
+        Pass.enterprise_id == enterprise.id, Pass.status == PassStatus.ACTIVE.value))
 
 
 def on_enterprise_status_changed(enterprise, *, session, registry, actor=None, before=None, after=None,

@@ -286,3 +286,41 @@ def test_the_checkpoint_shows_a_superseded_card_with_its_printed_route(app, clie
     answer = client.get(f"/api/v1/verify/{old_token}").get_json()
     assert answer["outcome"] == "superseded" and answer["pass"]["route_from"] == printed
     assert answer["pass"]["as_printed"] is True
+
+
+def test_suspending_an_enterprise_asks_first_with_the_number_of_cards_it_revokes(app, client, auth, world, helpers):
+    helpers.issue(world.worker_a, world.hr_a)
+    other = helpers.add_worker(world.enterprise_a, "079092006666", "Mai Văn Tú")
+    helpers.issue(other, world.hr_a)
+    auth.login(world.official_x)
+    decision = {"action": "suspend", "reason": "Phát hiện ca F0", "version": "1"}
+    response = client.submit(f"/enterprises/{world.enterprise_a}/decision", decision)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-cards="2"' in page
+    assert "Thao tác này thu hồi ngay 2 thẻ xanh đang hiệu lực của doanh nghiệp." in page
+    assert 'name="confirm"' in page and 'name="reason" value="Phát hiện ca F0"' in page
+    assert helpers.pass_of(world.worker_a) is not None  # nothing changed yet
+    with app.app_context():
+        from portal.enterprises.models import Enterprise
+
+        assert db.session.get(Enterprise, world.enterprise_a).status == "approved"
+    response = client.submit(f"/enterprises/{world.enterprise_a}/decision", {**decision, "confirm": "y"})
+    assert response.status_code == 302
+    assert helpers.pass_of(world.worker_a) is None and helpers.pass_of(other) is None
+    assert helpers.pass_of(world.worker_a, active_only=False).revocation_code == "enterprise_suspended"
+
+
+def test_the_count_is_the_services_and_only_active_cards_count(app, world, helpers):
+    from portal.enterprises.decisions import cards_at_stake
+    from portal.enterprises.models import Enterprise
+    from portal.passes.revoking import revoke_pass
+
+    pass_id = helpers.issue(world.worker_a, world.hr_a)
+    helpers.issue(helpers.add_worker(world.enterprise_a, "079092006666", "Mai Văn Tú"), world.hr_a)
+    with app.test_request_context():
+        enterprise = db.session.get(Enterprise, world.enterprise_a)
+        assert cards_at_stake(db.session, enterprise) == 2
+        revoke_pass(db.session, helpers.registry, db.session.get(Pass, pass_id), None, "lost_card")
+        assert cards_at_stake(db.session, enterprise) == 1
+        assert cards_at_stake(db.session, db.session.get(Enterprise, world.enterprise_b)) == 0
+        db.session.rollback()
