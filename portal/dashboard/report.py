@@ -50,7 +50,7 @@ OUTCOME_COLOURS = {item.code: item.chart_colour for item in verify_outcomes.OUTC
 ELIGIBLE_COLOUR = "#0b7a3e"
 BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#e8710a",
                  Basis.WAITING_PERIOD: "#c98a00", Basis.RECOVERY_EXPIRED: "#8d6e63", Basis.TEST_REQUIRED: "#1d4f91",
-                 Basis.MISSING_DATA: "#6a1b9a", Basis.OTHER: "#7b8794"}
+                 Basis.MISSING_DATA: "#6a1b9a", Basis.POSITIVE_HOLD: "#880e4f", Basis.OTHER: "#7b8794"}
 STATUS_COLOURS = {"approved": "#0b7a3e", "pending": "#c98a00", "suspended": "#7b8794", "rejected": "#b3261e"}
 PASS_COLOURS = {"valid": "#0b7a3e", "upcoming": "#1d4f91", "expired": "#7b8794", "revoked": "#b3261e"}
 
@@ -257,9 +257,11 @@ def format_count(value: int) -> str:
 def eligibility_chart(figures: Figures, chart_id: str = "chart-eligibility"):
     """Bars: workers eligible today, then those not eligible by reason."""
     bars = [charts.Bar(str(_("Eligible")), total(figures.eligibility, eligible=True), ELIGIBLE_COLOUR)]
-    bars += [charts.Bar(str(BASIS_LABELS[basis.value]),
-                        total(figures.eligibility, eligible=False, basis=basis.value), BASIS_COLOURS[basis])
-             for basis in INELIGIBLE_BASES]
+    counts = [(basis, total(figures.eligibility, eligible=False, basis=basis.value)) for basis in INELIGIBLE_BASES]
+    # The hold after a positive test is rare and brief: its bar appears only while someone is on hold
+    # (the table beside always lists it).
+    bars += [charts.Bar(str(BASIS_LABELS[basis.value]), count, BASIS_COLOURS[basis])
+             for basis, count in counts if count or basis is not Basis.POSITIVE_HOLD]
     description = _("%(eligible)s of %(workers)s evaluated workers are eligible today; the bars below show why "
                     "the others are not. The table beside gives the same numbers.",
                     eligible=format_count(bars[0].value), workers=format_count(sum(bar.value for bar in bars)))
