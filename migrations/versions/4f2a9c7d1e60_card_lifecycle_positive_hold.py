@@ -4,7 +4,8 @@ A worker whose card was revoked as "tested positive" is on hold (``workers.teste
 until a recovery or a negative test dated after that day; workers already revoked so are put on
 hold from the day of their last such revocation. The reason "mistake" is stored as "data_error".
 ``pass_versions`` keeps every version of a card as printed; each card's current version is written
-from ``passes`` (older versions were not kept before: their history starts here).
+from ``passes`` (older versions were not kept before: their history starts here), counted as printed
+when issued (nothing waits to be reprinted after the upgrade).
 
 Revision ID: 4f2a9c7d1e60
 Revises: 7c1d2e3f4a5b
@@ -66,6 +67,7 @@ def upgrade():
         sa.Column('end_kind', sa.String(length=16), nullable=True),
         sa.Column('end_code', sa.String(length=32), nullable=True),
         sa.Column('end_note', sa.JSON(), nullable=True),
+        sa.Column('printed_at', portal.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['pass_id'], ['passes.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['issued_by_id'], ['users.id']),
         sa.ForeignKeyConstraint(['ended_by_id'], ['users.id']),
@@ -78,10 +80,11 @@ def upgrade():
 
     connection.execute(sa.text(
         "INSERT INTO pass_versions (pass_id, version, holder_name, route_from, route_to, windows, valid_from, "
-        "valid_until, content_digest, issued_at, issued_by_id, ended_at, ended_by_id, end_kind, end_code, end_note) "
+        "valid_until, content_digest, issued_at, issued_by_id, ended_at, ended_by_id, end_kind, end_code, end_note, "
+        "printed_at) "
         "SELECT p.id, p.version, w.full_name, p.route_from, p.route_to, p.windows, p.valid_from, p.valid_until, "
         "p.content_digest, p.issued_at, p.issued_by_id, p.revoked_at, p.revoked_by_id, "
-        "CASE WHEN p.status = 'revoked' THEN 'revoked' END, p.revocation_code, p.revocation_note "
+        "CASE WHEN p.status = 'revoked' THEN 'revoked' END, p.revocation_code, p.revocation_note, p.issued_at "
         "FROM passes p JOIN workers w ON w.id = p.worker_id"))
 
 

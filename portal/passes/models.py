@@ -123,6 +123,8 @@ class PassVersion(db.Model):
     # supersession, what changed ("worker data changed") as the audit trail says it.
     end_code: Mapped[str | None] = mapped_column(String(32))
     end_note: Mapped[dict | None] = mapped_column(JSON)
+    #: When this version was last laid out on a print sheet (None: a replaced card waits to be reprinted).
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     pass_ = relationship("Pass", backref=backref("versions", order_by="PassVersion.version",
                                                  cascade="all, delete-orphan", passive_deletes=True))

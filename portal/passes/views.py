@@ -17,7 +17,7 @@ from portal.messages import Refusal
 from portal.navigation import has_endpoint
 from portal.panels import Panel
 from portal.passes import history as card_history
-from portal.passes import issuing, listing, revoking
+from portal.passes import issuing, listing, revoking, sheet
 from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
 from portal.passes.pdf import check_downloadable, pass_pdf, pdf_filename
@@ -70,6 +70,7 @@ def index():
         "passes/index.html", enterprise=enterprise, refusal=issuing.issuing_refusal(current_registry(), enterprise),
         page=page, counts=listing.row_counts(db.session, enterprise.id, today), which=which, query=query,
         printable=printable_count(db.session, enterprise.id, today), today=today,
+        to_reprint=sheet.reprint_count(db.session, enterprise.id, today),
         status_of=listing.display_status, last_day=listing.last_valid_day, revoke_form=RevokeForm(formdata=None),
     )
 
@@ -225,6 +226,37 @@ def print_sheet():
         return redirect(url_for("passes.index"))
     job = enqueue(db.session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": public_base_url(),
                                               "card_locale": "vi"},
+                  user_id=current_user.id, enterprise_id=enterprise.id)
+    db.session.commit()
+    return redirect(url_for("jobs.status", job_id=job.id))
+
+
+@bp.get("/passes/reprint")
+@role_required(Role.HR)
+def reprint():
+    """List the cards replaced by a new version since they were last printed, to print only those (or chosen ones)."""
+    enterprise = current_user.enterprise
+    return render_template("passes/reprint.html", enterprise=enterprise,
+                           cards=sheet.cards_to_reprint(db.session, enterprise.id), last_day=listing.last_valid_day)
+
+
+@bp.post("/passes/reprint")
+@role_required(Role.HR)
+def print_chosen():
+    """Start a print sheet of the chosen cards only (ticked in the list, or typed by serial)."""
+    enterprise = current_user.enterprise
+    if not is_active(current_registry(), enterprise.unit.code):
+        flash(str(UNIT_NOT_ACTIVE), "error")
+        return redirect(url_for("passes.reprint"))
+    ids = {int(value) for value in request.form.getlist("pass_id") if value.isdigit()}
+    typed = request.form.get("serials", "").replace(",", " ").split()
+    ids |= {pass_.id for pass_ in sheet.passes_by_serial(db.session, enterprise.id, typed)}
+    chosen = sheet.printable_passes(db.session, enterprise.id, pass_ids=ids) if ids else []
+    if not chosen:
+        flash(_("Choose at least one active green card to print."), "error")
+        return redirect(url_for("passes.reprint"))
+    job = enqueue(db.session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": public_base_url(),
+                                              "card_locale": "vi", "pass_ids": [pass_.id for pass_ in chosen]},
                   user_id=current_user.id, enterprise_id=enterprise.id)
     db.session.commit()
     return redirect(url_for("jobs.status", job_id=job.id))

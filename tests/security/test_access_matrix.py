@@ -95,6 +95,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "passes.issue_all": HR_PAGE,
     "passes.confirm_issue_all": HR_PAGE,
     "passes.history": OVERSEERS_OF_A,
+    "passes.reprint": HR_PAGE,
+    "passes.print_chosen": HR_PAGE,
     "passes.print_sheet": HR_PAGE,
     "passes.pdf": OVERSEERS_OF_A,
     "passes.revoke": OVERSEERS_OF_A,
