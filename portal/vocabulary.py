@@ -49,6 +49,7 @@ PASS_FLOW_LABELS = {
     "issued": _l("Issued in the period"),
     "revoked": _l("Revoked in the period"),
     "expired": _l("Expired in the period"),
+    "superseded": _l("Replaced by a new version in the period"),
 }
 
 #: Why a card was revoked. HR and officials choose among :data:`REVOCATION_CHOICES` (with a note,

@@ -195,8 +195,10 @@ def pass_state_table(figures: Figures, dimension: Dimension, key: str, title, sh
 
 def pass_flow_table(figures: Figures, dimension: Dimension, key: str, title, sheet) -> Table:
     columns = [(PASS_FLOW_LABELS[flow], lambda m, f=flow: total(figures.pass_flows, state=f, **m))
-               for flow in PASS_FLOWS]
+               for flow in PASS_FLOWS if flow != "superseded"]
     columns.append((_l("Valid at generation time"), lambda m: total(figures.passes, state="valid", **m)))
+    # Each supersession counted by when it happened (the cards' version history), after the existing columns.
+    columns.append((PASS_FLOW_LABELS["superseded"], lambda m: total(figures.pass_flows, state="superseded", **m)))
     return _table(key, title, sheet, dimension, columns)
 
 

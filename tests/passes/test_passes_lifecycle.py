@@ -324,3 +324,28 @@ def test_the_count_is_the_services_and_only_active_cards_count(app, world, helpe
         assert cards_at_stake(db.session, enterprise) == 1
         assert cards_at_stake(db.session, db.session.get(Enterprise, world.enterprise_b)) == 0
         db.session.rollback()
+
+
+def test_the_report_counts_each_supersession_when_it_happened(app, world, helpers):
+    from portal.clock import utcnow
+    from portal.dashboard.figures import collect_figures
+    from portal.dashboard.scope import Scope
+    from portal.dashboard.tally import total
+
+    pass_id = helpers.issue(world.worker_a, world.hr_a)
+    _update(app, helpers, world.worker_a, world.hr_a, home_ward="Phường Tân Phong")
+    _update(app, helpers, world.worker_a, world.hr_a, home_ward="Phường Tân Hưng")
+    with app.app_context():
+        first = db.session.scalar(select(PassVersion).where(PassVersion.pass_id == pass_id, PassVersion.version == 1))
+        first.ended_at = start_of_local_day(local_today() - timedelta(days=20)) + timedelta(hours=10)
+        db.session.commit()
+        today = local_today()
+
+        def superseded(first_day, last_day):
+            figures = collect_figures(db.session, helpers.registry, Scope(None), now=utcnow(), first_day=first_day,
+                                      last_day=last_day, flows=True)
+            return total(figures.pass_flows, state="superseded")
+
+        assert superseded(today - timedelta(days=6), today) == 1  # version 2, replaced today
+        assert superseded(today - timedelta(days=30), today) == 2
+        assert superseded(today - timedelta(days=30), today - timedelta(days=10)) == 1  # version 1, 20 days ago
