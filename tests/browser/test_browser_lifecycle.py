@@ -106,4 +106,10 @@ def test_a_positive_test_keeps_the_worker_off_the_road_until_a_later_negative_te
     issued = page.locator(".flash-success").inner_text()
     assert issued.startswith("Đã cấp thẻ xanh") and issued.endswith("cho Nguyễn Văn An.")
     screenshot(page, "lifecycle-4-reissued")
+
+    # The card history keeps both cards as printed, the first one revoked as "tested positive".
+    page.goto(f"/passes/workers/{worker_id}/history")
+    assert page.locator("table.card-history tbody tr").count() == 2
+    assert page.get_by_text("Người lao động dương tính với COVID-19 (F0)").is_visible()
+    screenshot(page, "lifecycle-5-card-history")
     assert not page.console_errors and not page.external_requests
