@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit.services import record
 from portal.clock import local, local_today, utcnow
 from portal.eligibility.facts import evaluate, worker_facts
+from portal.eligibility.models import EligibilitySnapshot as Snapshot
 from portal.enterprises.models import EnterpriseStatus
 from portal.jobs.services import Outcome
 from portal.messages import Message, Refusal
@@ -296,8 +297,6 @@ class IssueAllPreview:
 
 def issue_all_preview(session, enterprise_id: int) -> IssueAllPreview:
     """Count, from the snapshot, the cards "issue for all eligible" would issue or check, and whom it skips."""
-    from portal.eligibility.models import EligibilitySnapshot as Snapshot
-
     active = select(Pass.id).where(Pass.worker_id == Worker.id, Pass.status == PassStatus.ACTIVE.value).exists()
     revoked = select(Pass.id).where(Pass.worker_id == Worker.id, Pass.status == PassStatus.REVOKED.value).exists()
     eligible = Snapshot.eligible.is_(True)
