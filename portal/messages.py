@@ -215,8 +215,11 @@ class Notice:
 
 
 def add_notice(session, notice: Notice) -> None:
-    """Keep ``notice`` for the view that owns ``session``'s transaction."""
-    session.info.setdefault(NOTICES_KEY, []).append(notice)
+    """Keep ``notice`` for the view that owns ``session``'s transaction (outside a request nobody would read it)."""
+    from flask import has_request_context
+
+    if has_request_context():
+        session.info.setdefault(NOTICES_KEY, []).append(notice)
 
 
 def take_notices(session) -> list[Notice]:
