@@ -15,11 +15,13 @@ from portal.auth.models import Role, User
 from portal.auth.services import create_user
 from portal.clock import HCMC, local_today, utcnow
 from portal.enterprises.models import Enterprise, EnterpriseStatus
+from portal.messages import Refusal
 from portal.plugins.registry import UnitRegistry
-from portal.text import fold
+from portal.text import fold, normalise_phone
 from portal.units.services import sync_units
 from portal.workers.identity import make_cccd
 from portal.workers.models import VaccineDose, Worker
+from portal.workers.validation import clean_worker
 
 DEMO_DOMAIN = "demo.thexanh.vn"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -60,12 +62,14 @@ ENTERPRISE_NAMES = {
     "hitech_park": ["Công ty TNHH Kỹ thuật Cao Sài Gòn", "Công ty CP Vi mạch Thủ Đức", "Công ty TNHH Phần mềm Xa Lộ",
                     "Công ty CP Tự động hóa Long Thạnh Mỹ", "Công ty TNHH Sinh học Công nghệ cao"],
 }
-#: Mobile prefixes in use in 2021 (Viettel, MobiFone, VinaPhone, Vietnamobile): a demo phone passes validation.
+#: Mobile prefixes in use in 2021 (Viettel, MobiFone, VinaPhone, Vietnamobile); each number is still checked.
 MOBILE_PREFIXES = ("086", "096", "097", "098", "032", "038", "090", "093", "070", "079", "088", "091", "094",
                    "083", "092", "058")
 # Vaccination profiles, drawn with these weights, relative to today.
 PROFILES = [("full", 45), ("waiting", 10), ("one_dose", 12), ("none", 10), ("recovered", 10),
-            ("recovery_expired", 3), ("janssen", 4), ("abdala_two", 4), ("missing_date", 2)]
+            ("recovery_expired", 3), ("janssen", 4), ("abdala_two", 4)]
+#: Draws of one worker before the demo gives up: every demo worker passes the portal's own validation.
+MAX_DRAWS = 50
 
 
 @dataclass
@@ -89,7 +93,13 @@ def _person(rng: random.Random) -> tuple[str, str, date]:
 
 
 def _mobile(rng: random.Random) -> str:
-    return f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 9_999_999):07d}"
+    """Return a mobile number the portal accepts (not every number under a prefix is allocated)."""
+    while True:
+        number = f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 9_999_999):07d}"
+        try:
+            return normalise_phone(number)
+        except Refusal:
+            continue
 
 
 def _tax_code(rng: random.Random) -> str:
@@ -120,29 +130,51 @@ def _doses(rng: random.Random, profile: str, today: date) -> tuple[list[tuple[st
     if profile == "abdala_two":
         first = today - timedelta(days=rng.randint(30, 60))
         return [("abdala", first), ("abdala", first + timedelta(days=14))], None
-    if profile == "missing_date":
-        return [(product, today - timedelta(days=60)), (product, None)], None
     return [], None
 
 
-def _worker(rng: random.Random, enterprise: Enterprise, unit_code: str, serial: int, today: date,
-            shifts: list[str]) -> Worker:
+def _worker(rng: random.Random, registry: UnitRegistry, enterprise: Enterprise, unit_code: str, serial: int,
+            today: date, shifts: list[str]) -> Worker:
+    """Draw a worker and pass it through the validation every way in uses (the form, an import, the API).
+
+    What is stored is what the validation returns, so a demo enterprise's export imports back unchanged.
+    A draw the validation refuses is drawn again.
+    """
+    for _draw in range(MAX_DRAWS):
+        clean, refusals = clean_worker(_draw_worker(rng, registry, unit_code, serial, today, shifts), registry,
+                                       today=today)
+        if clean is not None and not refusals:
+            return Worker(
+                enterprise=enterprise, full_name=clean.full_name, name_key=clean.name_key,
+                date_of_birth=clean.date_of_birth, sex=clean.sex, citizen_id=clean.citizen_id, phone=clean.phone,
+                home_address=clean.home_address, home_ward=clean.home_ward, home_district=clean.home_district,
+                job_title=clean.job_title, shift=clean.shift, recovered_on=clean.recovered_on,
+                test_kind=clean.test_kind, tested_on=clean.tested_on,
+                doses=[VaccineDose(number=number, product=product, given_on=day)
+                       for number, (product, day) in enumerate(clean.doses, start=1)],
+            )
+    raise RuntimeError(f"no valid demo worker in {MAX_DRAWS} draws: {[str(refusal) for refusal in refusals]}")
+
+
+def _draw_worker(rng: random.Random, registry: UnitRegistry, unit_code: str, serial: int, today: date,
+                 shifts: list[str]) -> dict:
+    """Return a worker as someone would type it in the form (dates, codes and names as values)."""
     name, sex, born = _person(rng)
     district = rng.choice(list(DISTRICT_WARDS)) if rng.random() < 0.3 else UNIT_HOME.get(unit_code, ("Quận 7", ""))[0]
     profile = rng.choices([p for p, _w in PROFILES], weights=[w for _p, w in PROFILES])[0]
     doses, recovered = _doses(rng, profile, today)
-    worker = Worker(
-        enterprise=enterprise, full_name=name, name_key=fold(name), date_of_birth=born, sex=sex,
-        citizen_id=make_cccd(79, born, sex, serial), phone=_mobile(rng),
-        home_address=f"{rng.randint(1, 500)}/{rng.randint(1, 99)} {rng.choice(STREETS)}",
-        home_ward=rng.choice(DISTRICT_WARDS.get(district, ["Phường 1"])), home_district=district,
-        job_title=rng.choice(["Công nhân", "Kế toán", "Nhân viên kho", "Bảo vệ", "Tài xế", "Kỹ sư"]),
-        shift=rng.choice(shifts), recovered_on=recovered,
-    )
+    raw = {
+        "full_name": name, "date_of_birth": born, "sex": sex, "citizen_id": make_cccd(79, born, sex, serial),
+        "phone": _mobile(rng), "home_address": f"{rng.randint(1, 500)}/{rng.randint(1, 99)} {rng.choice(STREETS)}",
+        "home_ward": rng.choice(DISTRICT_WARDS.get(district, ["Phường 1"])), "home_district": district,
+        "job_title": rng.choice(["Công nhân", "Kế toán", "Nhân viên kho", "Bảo vệ", "Tài xế", "Kỹ sư"]),
+        "shift": registry.shifts[rng.choice(shifts)].name_vi, "recovered_on": recovered,
+    }
     if rng.random() < 0.3:
-        worker.test_kind, worker.tested_on = rng.choice(["pcr", "rapid"]), today - timedelta(days=rng.randint(0, 6))
-    worker.doses = [VaccineDose(number=i, product=p, given_on=d) for i, (p, d) in enumerate(doses, start=1)]
-    return worker
+        raw["test_kind"], raw["tested_on"] = rng.choice(["pcr", "rapid"]), today - timedelta(days=rng.randint(0, 6))
+    for number, (product, day) in enumerate(doses, start=1):
+        raw[f"dose{number}_product"], raw[f"dose{number}_date"] = product, day
+    return raw
 
 
 def seed(session: Session, registry: UnitRegistry, *, password: str | None = None,
@@ -212,7 +244,7 @@ def _seed_data(session: Session, registry: UnitRegistry, rng: random.Random, per
                 else per_enterprise // 4
             for _ in range(count):
                 serial += 1
-                session.add(_worker(rng, enterprise, code, serial, today, shifts))
+                session.add(_worker(rng, registry, enterprise, code, serial, today, shifts))
     session.flush()
     _seed_activity(session, registry, rng, today)
 

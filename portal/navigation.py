@@ -21,7 +21,7 @@ def _item(endpoint: str, label, *roles: str) -> NavItem:
 NAV_ITEMS = (
     _item("enterprises.mine", _l("My enterprise"), "hr"),
     _item("workers.index", _l("Workers"), "hr"),
-    _item("imports.upload", _l("Import"), "hr"),
+    _item("imports.upload", _l("Import from a file"), "hr"),
     _item("passes.index", _l("Green cards"), "hr"),
     _item("apitokens.index", _l("API"), "hr"),
     _item("enterprises.queue", _l("Enterprises"), "official", "admin"),

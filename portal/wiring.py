@@ -57,9 +57,10 @@ def _register_job_handlers(app: Flask) -> None:
     from portal.jobs.services import register_handler
     from portal.mail import services as mail
     from portal.passes import issuing, sheet
+    from portal.printing import render
 
     register_handler(app, "print_sheet", sheet.print_sheet_job, label=_l("Print sheet of green cards"),
-                     back_endpoint="passes.index")
+                     back_endpoint="passes.index", warm_up=render.warm_up)
     register_handler(app, "issue_all", issuing.issue_all_job,
                      label=_l("Issue green cards for all eligible workers"), back_endpoint="passes.index")
     register_handler(app, "imports.check", checking.check_job, label=_l("Checking the worker list"),

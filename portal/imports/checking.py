@@ -6,10 +6,12 @@ parameters) and shown later in the reader's language. A large list is checked by
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -32,9 +34,17 @@ from portal.workers.services import (
     active_elsewhere,
     active_workers_by_citizen_id,
 )
-from portal.workers.validation import MAX_DOSES, CleanWorker, clean_worker
+from portal.workers.validation import FIELD_LABELS, FIELDS, MAX_DOSES, CleanWorker, clean_worker
 
 DUPLICATE_MESSAGE = _l("This citizen ID is already on row %(row)s of the file; keep only one row per worker.")
+NO_SUCH_DAY = _l("%(label)s: %(date)s does not exist, month %(month)s of %(year)s has %(days)s days. Check the day "
+                 "and the month.")
+NO_SUCH_MONTH = _l("%(label)s: %(date)s does not exist, there is no month %(month)s. Dates are written day/month/"
+                   "year (dd/mm/yyyy).")
+#: The worker fields holding a date, written dd/mm/yyyy (or yyyy-mm-dd) in a file.
+DATE_FIELDS = tuple(name for name in FIELDS if name == "date_of_birth" or name.endswith(("_date", "_on")))
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 GENERIC_FAILURE = _l("The work on this list stopped because of an error on our side; nothing was written. "
                      "Please upload the file again.")
 
@@ -81,7 +91,39 @@ def _source_row(row) -> dict:
     values = {key: unescape_cell(value) for key, value in row.values.items()}
     problems = [problem(item.field, item.message) for item in row.problems]
     problems += [problem(key, SCIENTIFIC_MESSAGE) for key in TEXT_FIELDS if SCIENTIFIC.fullmatch(values.get(key, ""))]
+    spoiled = {item["field"] for item in problems}
+    for key in DATE_FIELDS:
+        found = None if key in spoiled else impossible_date(key, values.get(key))
+        if found:
+            problems.append(found)
     return {"row": row.number, "values": values, "problems": problems}
+
+
+def impossible_date(field_name: str, text: str | None) -> dict | None:
+    """Return the problem of a date written in the right form that no calendar has (31/02/1990), else None.
+
+    The workers' validation would call it a format error; the user needs to hear that the day is wrong.
+    """
+    text = (text or "").strip()
+    if match := _DAY_MONTH_YEAR.fullmatch(text):
+        day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    elif match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        return None
+    if year < 1:
+        return None  # not a date at all: the validation's format message says how to write one
+    try:
+        date(year, month, day)
+    except ValueError:
+        pass
+    else:
+        return None
+    label = FIELD_LABELS[field_name]
+    if not 1 <= month <= 12:
+        return problem(field_name, NO_SUCH_MONTH, label=label, date=text, month=month)
+    return problem(field_name, NO_SUCH_DAY, label=label, date=text, month=month, year=year,
+                   days=calendar.monthrange(year, month)[1])
 
 
 def _describe(session, batch: ImportBatch, parsed: ParsedFile) -> None:
@@ -94,10 +136,13 @@ def _describe(session, batch: ImportBatch, parsed: ParsedFile) -> None:
     if parsed.ignored_headers:
         notices.append(_notice(_l("These columns are not part of the worker list and were ignored: %(columns)s."),
                                columns=", ".join(parsed.ignored_headers)))
-    if "tested_on" in parsed.headers and "test_kind" not in parsed.headers:
-        notices.append(_notice(_l("The file gives negative-test dates but has no “%(column)s” column: rows with a "
-                                  "test date need it (PCR or Nhanh). Add the column and upload the file again."),
-                               level="warning", column=header_spec().labels["test_kind"]))
+    untyped = sum(1 for row in parsed.rows if row.values.get("tested_on") and not row.values.get("test_kind"))
+    if untyped:
+        # A test date without its type is kept (offices' lists rarely say); say so only when it happens.
+        notices.append(_notice(_l("%(count)s rows give a negative-test date without its type (PCR or Nhanh): their "
+                                  "test type stays unknown. If you know it, fill in the “%(column)s” column and upload "
+                                  "the file again."), level="warning", count=untyped,
+                               column=header_spec().labels["test_kind"]))
     earlier = session.scalar(
         select(ImportBatch.committed_at).where(
             ImportBatch.enterprise_id == batch.enterprise_id, ImportBatch.sha256 == batch.sha256,
@@ -160,8 +205,22 @@ def _clean_row(row: dict, registry, today, seen: dict[str, int]) -> tuple[dict, 
         else:
             seen[citizen_id] = row["row"]
     if entry["problems"]:
+        entry["read"] = read_values(values)  # no clean worker to show: the preview shows what was read
         return entry, None
     return entry, clean
+
+
+def _shortened(text: str, length: int = 100) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def read_values(values: dict) -> dict:
+    """Return a row's cells as read, for the preview of a row with problems (the citizen ID masked)."""
+    read = {key: _shortened(str(value)) for key, value in values.items() if value not in (None, "")}
+    if "citizen_id" in read:
+        citizen_id = clean_citizen_id(read["citizen_id"])
+        read["citizen_id"] = mask_citizen_id(citizen_id) if citizen_id.isdigit() else "••••"
+    return read
 
 
 @dataclass

@@ -11,15 +11,12 @@ import csv
 import io
 import re
 import unicodedata
-import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 
-from portal.clock import format_date
 from portal.messages import Refusal
 from portal.text import fold
 
@@ -37,6 +34,27 @@ class Limits:
     max_unzipped_bytes: int = 120 * 1024 * 1024
     max_zip_ratio: int = 150
     max_zip_entries: int = 500
+    # What reading one workbook may cost (portal.imports.xlsx): cells and XML elements in all, shared strings.
+    max_workbook_cells: int = 1_000_000  # 10,000 rows of Excel's 60 columns are 600,000
+    max_shared_strings: int = 500_000
+    max_shared_chars: int = 16_000_000
+    #: A CSV line longer than this is not a worker list (60 columns of 1,000 characters are 60 KB).
+    max_csv_line_chars: int = 1024 * 1024
+    #: Cells in one row: Excel's own limit (16,384 columns).
+    max_row_cells: int = 16_384
+    #: The text of all the kept cells: a real list of 10,000 workers holds about 2.5 million characters.
+    #: (A workbook's shared strings let a 40 KB file repeat 1,000-character cells 100,000 times.)
+    max_text_chars: int = 4_000_000
+
+    def xlsx_bounds(self):
+        """Return the streaming reader's bounds for these limits."""
+        from portal.imports.xlsx import Bounds
+
+        # One column more than allowed, so that data beyond the limit is noticed rather than dropped.
+        return Bounds(width=self.max_columns + 1, max_cell_chars=self.max_cell_chars,
+                      max_row_cells=self.max_row_cells, max_cells=self.max_workbook_cells,
+                      max_elements=4 * self.max_workbook_cells,
+                      max_shared_strings=self.max_shared_strings, max_shared_chars=self.max_shared_chars)
 
 
 class ImportFileError(Refusal):
@@ -222,12 +240,26 @@ def parse_csv(data: bytes, spec: HeaderSpec, limits: Limits = Limits(), progress
     return parsed
 
 
+def _bounded_lines(text: str, limits: Limits) -> Iterator[str]:
+    """Yield the lines of ``text``, refusing one so long that its cells could exhaust memory."""
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > limits.max_csv_line_chars:
+            raise ImportFileError(_l("Line %(row)s of the file is longer than %(size)s characters: this is not a "
+                                     "worker list. Copy the worker rows into the template and upload that file."),
+                                  row=number, size=f"{limits.max_csv_line_chars:,}")
+        yield line
+
+
 def _csv_records(text: str, delimiter: str, limits: Limits) -> Iterator[tuple[int, list]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+    reader = csv.reader(_bounded_lines(text, limits), delimiter=delimiter, quotechar='"', doublequote=True,
                         skipinitialspace=False, strict=False)
     number = 0
     try:
         for number, record in enumerate(reader, start=1):
+            if len(record) > limits.max_row_cells:
+                raise ImportFileError(_l("Row %(row)s of the file has more than %(count)s cells: this is not a "
+                                         "worker list. Copy the worker rows into the template and upload that "
+                                         "file."), row=number, count=f"{limits.max_row_cells:,}")
             yield number, record
     except csv.Error:
         raise ImportFileError(_l("Row %(row)s of the file is damaged (a quote is not closed, or a cell is far "
@@ -283,21 +315,20 @@ def zip_bomb() -> ImportFileError:
 
 
 def parse_xlsx(data: bytes, spec: HeaderSpec, limits: Limits = Limits(), progress=None) -> ParsedFile:
-    """Read the first sheet of a workbook that holds a worker list header (``data`` passed :func:`check_zip`)."""
-    import openpyxl
+    """Read the first sheet of a workbook that holds a worker list header (``data`` passed :func:`check_zip`).
+
+    The sheets are parsed as a stream with bounded memory (:mod:`portal.imports.xlsx`).
+    """
+    from portal.imports import xlsx
 
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles and extensions it ignores; they do not matter for the data.
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
-                                              keep_links=False)
-            try:
-                return _read_workbook(workbook, spec, limits, progress)
-            finally:
-                workbook.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            workbook = xlsx.open_workbook(archive, limits.xlsx_bounds())
+            return _read_workbook(workbook, spec, limits, progress)
     except ImportFileError:
         raise
+    except Refusal as refusal:  # a bound of the reader: its message says which
+        raise ImportFileError(refusal.message) from None
     except Exception:  # noqa: BLE001 — any failure inside an untrusted workbook is "cannot read it"
         raise ImportFileError(_l("This Excel file could not be read; it may be damaged. Open it in Excel, "
                                  "save it again as “Excel Workbook (.xlsx)” and upload it.")) from None
@@ -305,28 +336,18 @@ def parse_xlsx(data: bytes, spec: HeaderSpec, limits: Limits = Limits(), progres
 
 def _read_workbook(workbook, spec: HeaderSpec, limits: Limits, progress) -> ParsedFile:
     first_error = None
-    for sheet in workbook.worksheets[:20]:
-        if not hasattr(sheet, "iter_rows"):
-            continue  # a chart sheet
-        sheet.reset_dimensions()  # the stored dimension may claim a million rows or columns
-        records = _counted(_sheet_records(sheet, limits), progress)
+    for title, part in workbook.sheets:
+        records = _counted(workbook.rows(title, part), progress)
         try:
             parsed = read_table(records, spec, limits)
         except HeaderNotFound as error:
             first_error = first_error or error
             continue
-        parsed.kind, parsed.sheet = "xlsx", sheet.title
+        finally:
+            records.close()
+        parsed.kind, parsed.sheet = "xlsx", title
         return parsed
     raise first_error or HeaderNotFound(spec)
-
-
-def _sheet_records(sheet, limits: Limits) -> Iterator[tuple[int, list]]:
-    # One column more than allowed, so that data beyond the limit is noticed rather than dropped.
-    width = limits.max_columns + 1
-    for number, row in enumerate(sheet.iter_rows(max_col=width, values_only=True), start=1):
-        if number > 1_048_576:  # Excel's last row: beyond it the sheet is not one Excel wrote
-            break
-        yield number, [cell_text(value) for value in row]
 
 
 def _counted(records: Iterator[tuple[int, list]], progress) -> Iterator[tuple[int, list]]:
@@ -338,29 +359,6 @@ def _counted(records: Iterator[tuple[int, list]], progress) -> Iterator[tuple[in
         if count % 1000 == 0:
             progress(count)
         yield record
-
-
-def cell_text(value) -> str:
-    """Turn a cell as openpyxl gives it into the text the user typed (dates as dd/mm/yyyy)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return format_date(value.date()) if value.time() == time.min else f"{format_date(value.date())} {value:%H:%M}"
-    if isinstance(value, date):
-        return format_date(value)
-    if isinstance(value, float) and value.is_integer():
-        # Excel stored an ID or phone number as a number; keep its digits, never "7.9e10".
-        return str(int(value))
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    # Array and data-table formulas: keep their text; a formula is data here, never evaluated.
-    return str(getattr(value, "text", "") or "")
 
 
 # -- the table, whatever it came from --------------------------------------------------------------------
@@ -441,6 +439,7 @@ def _map_columns(header: list, spec: HeaderSpec, limits: Limits):
 
 def _data_rows(records, columns, spec: HeaderSpec, limits: Limits) -> list[SourceRow]:
     rows: list[SourceRow] = []
+    chars = 0
     for number, record in records:
         row = _data_row(number, record, columns, limits)
         if row is None:
@@ -448,6 +447,12 @@ def _data_rows(records, columns, spec: HeaderSpec, limits: Limits) -> list[Sourc
         if len(rows) >= limits.max_rows:
             raise ImportFileError(_l("The file has more than %(count)s worker rows. Split it into several files."),
                                   count=limits.max_rows)
+        chars += sum(map(len, row.values.values()))
+        if chars > limits.max_text_chars:
+            raise ImportFileError(_l("This file holds far more text than a worker list has (more than %(count)s "
+                                     "characters by row %(row)s), so it was not read to the end. Keep only the "
+                                     "worker list's columns, or split the list into several files."),
+                                  count=f"{limits.max_text_chars:,}", row=number)
         rows.append(row)
     return rows
 
@@ -458,7 +463,18 @@ def _data_row(number: int, record: list, columns, limits: Limits) -> SourceRow |
     width = len(record)
     for index, name in columns:
         raw = record[index] if index < width else ""
+        formula = getattr(raw, "formula", None)
+        if formula is not None:
+            # A formula's text is Excel's last computed value, or the formula itself: neither is what HR typed.
+            problems.append(CellProblem(name, _l("Cell %(cell)s holds a formula (%(formula)s), not a value. Type "
+                                                 "the value itself (or copy the column and paste it as values) "
+                                                 "and upload the file again.", cell=raw.ref, formula=formula)))
+            continue
         if not raw:
+            continue
+        if len(raw) > limits.max_cell_chars and len(raw.strip()) > limits.max_cell_chars:
+            problems.append(CellProblem(name, _l("This cell is longer than %(count)s characters.",
+                                                 count=limits.max_cell_chars)))
             continue
         if not raw.isascii():
             # Windows-1258 (and macOS) write tone marks as combining characters; NFC makes "Nguyễn" one string.

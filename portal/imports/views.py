@@ -90,7 +90,7 @@ def preview(batch_id: int):
     page = Page.of(rows, request.args.get("page", 1, type=int), PAGE_SIZE)
     response = current_app.make_response(render_template(
         "imports/preview.html", batch=batch, job=job, show=show, page=page, form=CommitForm(),
-        header=lambda name: report.column_header(batch, name),
+        header=lambda name: report.column_header(batch, name), fields=report.row_fields(batch, current_registry()),
     ))
     response.headers.update(NO_STORE)
     return response

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.jobs.models import JobWorker
-from portal.jobs.services import runs_immediately, setting
+from portal.jobs.services import runs_immediately, setting, warm_up_handlers
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +291,7 @@ def start_consumer(app, *, workers: int | None = None, embedded: bool = False) -
         recovery.sweep(app, presence)
     except SQLAlchemyError:
         log.warning("could not sweep at start; the periodic sweep will", exc_info=True)
+    warm_up_handlers(app)
     return PortalConsumer(
         queue.huey, presence=presence, sweep_seconds=float(setting(app, "JOBS_SWEEP_SECONDS")), embedded=embedded,
         workers=int(workers or setting(app, "JOBS_WORKERS")), worker_type="thread", periodic=True,

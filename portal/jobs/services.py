@@ -61,6 +61,7 @@ class Handler:
     label: object  # a lazy string shown on the progress page
     back_endpoint: str | None
     on_failure: Callable | None = None
+    warm_up: Callable[[], None] | None = None
 
 
 @dataclass
@@ -95,19 +96,37 @@ HANDLERS_KEY = "portal.jobs.handlers"
 
 
 def register_handler(app, kind: str, func: Callable, *, label=None, back_endpoint: str | None = None,
-                     on_failure: Callable | None = None) -> None:
+                     on_failure: Callable | None = None, warm_up: Callable[[], None] | None = None) -> None:
     """Make ``func(ctx, **params)`` the handler of ``app``'s jobs of ``kind`` (called from portal.wiring).
 
     ``label`` names the job on its progress page; ``back_endpoint`` is where that page links back to.
     ``on_failure(session, params, reason)`` runs once when a job of this kind ends failed (its
     handler raised, or it was given up after crashes or database outages), so the feature can put
     its own state right; it must not commit (the jobs framework does) and may run more than once.
+    ``warm_up()`` is called once when a consumer starts (in an app context), so that the first job of
+    the process does not spend its first seconds loading what every job of the kind needs, silent.
     """
     handlers = app.extensions.setdefault(HANDLERS_KEY, {})
     existing = handlers.get(kind)
     if existing is not None and existing.func is not func:
         raise ValueError(f"job kind {kind!r} already has a handler ({existing.func.__qualname__})")
-    handlers[kind] = Handler(kind, func, label or kind, back_endpoint, on_failure)
+    handlers[kind] = Handler(kind, func, label or kind, back_endpoint, on_failure, warm_up)
+
+
+def warm_up_handlers(app) -> list[str]:
+    """Call every handler's ``warm_up`` in an app context; return the kinds warmed (a failure is only logged)."""
+    warmed = []
+    for handler in app.extensions.get(HANDLERS_KEY, {}).values():
+        if handler.warm_up is None:
+            continue
+        try:
+            with app.app_context():
+                handler.warm_up()
+        except Exception:  # a job that starts cold is slower, not broken
+            log.warning("could not warm up the %s jobs", handler.kind, exc_info=True)
+            continue
+        warmed.append(handler.kind)
+    return warmed
 
 
 def handler_for(app, kind: str) -> Handler:

@@ -45,10 +45,24 @@ def status_text(job: Job) -> str:
     return _("This job failed. Please start it again; if it fails again, tell the city's administrator.")
 
 
+def _next_step(job: Job) -> tuple[str, object | None] | None:
+    """Return the (url, label) a finished job leads to: its handler's next step, else the page it was started from."""
+    link = next_link(job)
+    if link is not None or job.status != JobStatus.DONE.value:
+        return link
+    try:
+        back = handler_for(current_app, job.kind).back_endpoint
+    except KeyError:
+        return None
+    if not back or back not in current_app.view_functions:
+        return None
+    return url_for(back), _("Back to the page you started from")
+
+
 def status_payload(job: Job) -> dict:
     """Return what the progress page and its script show: status, progress, words, links."""
     done = job.status == JobStatus.DONE.value
-    link = next_link(job)
+    link = _next_step(job)
     progress, summary = message_of(job.progress_message), message_of(job.summary)
     return {
         "id": job.id,

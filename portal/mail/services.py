@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
+from portal.jobs.services import Outcome
 from portal.mail.models import MailStatus, OutboxMail
 from portal.messages import Refusal
 from portal.navigation import external_url  # noqa: F401  (the name mail code uses)
@@ -122,7 +123,7 @@ def send_mail_job(ctx, *, mail_id: int):
         mail = session.get(OutboxMail, mail_id)
         if mail is None or mail.status == MailStatus.SENT.value:
             session.rollback()
-            return {"sent": False}
+            return Outcome({"sent": False}, summary=_l("Nothing to send: this mail was already sent or deleted."))
         try:
             deliver(app, mail)
         except (smtplib.SMTPException, OSError) as error:
@@ -141,7 +142,8 @@ def send_mail_job(ctx, *, mail_id: int):
         if mail.secret:
             mail.body = ""
         session.commit()
-        return {"sent": True}
+        return Outcome({"sent": True}, summary=_l("1 mail sent (attempt %(attempt)s of %(attempts)s).",
+                                                  attempt=attempt, attempts=attempts))
     return {"sent": False}  # not reached: the loop returns or raises
 
 

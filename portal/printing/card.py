@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
-from portal.clock import local
+from portal.clock import format_time, local
 from portal.plugins.types import CommuteWindow, PassFacts
 from portal.tokens.codec import sign_pass_token
 from portal.tokens.pass_data import pass_windows, valid_days
@@ -68,6 +69,35 @@ def workplace_address(enterprise) -> str:
     return ", ".join(part for part in (enterprise.address, enterprise.ward, enterprise.district) if part)
 
 
+#: What a card says of a shift that starts or ends outside its hours, by the journeys concerned.
+SHIFT_PERMIT_NOTES = {
+    ("to_work", "to_home"): _l("%(shift)s (%(start)s–%(end)s): going to work and going home are outside these "
+                               "hours and need the travel permit (giấy đi đường)."),
+    ("to_work",): _l("%(shift)s (%(start)s–%(end)s): going to work is outside these hours and needs the travel "
+                     "permit (giấy đi đường)."),
+    ("to_home",): _l("%(shift)s (%(start)s–%(end)s): going home is outside these hours and needs the travel "
+                     "permit (giấy đi đường)."),
+}
+
+
+def shift_permit_note(registry, unit_code: str, shift_code: str | None, locale: str = "vi") -> str | None:
+    """Return the line saying which journeys of ``shift_code`` need the travel permit, or None when none do.
+
+    Only where the unit's windows do not follow the shift: there the shift does not change the card's
+    hours, so a worker whose shift starts or ends outside them must be told.
+    """
+    if not shift_code or registry.windows_follow_shift(unit_code):
+        return None
+    journeys = registry.journeys_outside_windows(unit_code, shift_code)
+    if not journeys:
+        return None
+    shift = registry.shifts[shift_code]
+    with force_locale(locale):
+        return str(SHIFT_PERMIT_NOTES[journeys] % {
+            "shift": shift.name_en if locale == "en" else shift.name_vi,
+            "start": format_time(shift.start), "end": format_time(shift.end)})
+
+
 def build_card(pass_, registry, *, base_url: str, locale: str = "vi", keys=None) -> PassCard:
     """Gather ``pass_``'s printed content and sign its token (with ``keys`` or the app's key ring)."""
     worker, enterprise, unit = pass_.worker, pass_.enterprise, pass_.unit
@@ -76,6 +106,9 @@ def build_card(pass_, registry, *, base_url: str, locale: str = "vi", keys=None)
     with force_locale(locale):
         # Plugins answer with lazy strings: resolve them in the pass's language, not the request's.
         extra = tuple(str(line) for line in registry.extra_lines(unit.code, pass_facts(pass_)))
+    note = shift_permit_note(registry, unit.code, worker.shift, locale)
+    if note:
+        extra += (note,)
     return PassCard(
         serial=pass_.serial, version=pass_.version, holder_name=worker.full_name,
         birth_year=worker.date_of_birth.year, masked_id=worker.masked_citizen_id,

@@ -36,3 +36,16 @@ def find_own_pass(session, citizen_id: str, date_of_birth: date, phone_last4: st
     if pass_ is not None and birth_matches & phone_matches:
         return pass_
     return None
+
+
+def proven_pass(session, pass_id: int, version: int) -> Pass | None:
+    """Return the pass a worker proved to be theirs, if it is still the same active, unexpired card; else None."""
+    pass_ = session.scalar(
+        select(Pass)
+        .join(Worker, and_(Worker.id == Pass.worker_id, Worker.active.is_(True)))
+        .join(Enterprise, Enterprise.id == Pass.enterprise_id)
+        .where(Pass.id == pass_id, Pass.version == version, Pass.status == PassStatus.ACTIVE.value,
+               Pass.valid_until > utcnow(), Enterprise.status == EnterpriseStatus.APPROVED.value)
+        .options(contains_eager(Pass.worker), contains_eager(Pass.enterprise))
+    )
+    return pass_

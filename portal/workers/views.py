@@ -17,7 +17,7 @@ from portal.i18n import localized
 from portal.messages import Refusal, notice_markup, take_notices
 from portal.plugins import current_registry
 from portal.units.services import UNIT_NOT_ACTIVE, is_active
-from portal.workers import export, services
+from portal.workers import export, services, shifts
 from portal.workers.access import get_manageable_worker_or_404
 from portal.workers.forms import DATE_PLACEHOLDER, DeactivateForm, WorkerForm, worker_form_data
 from portal.workers.models import Worker
@@ -46,7 +46,8 @@ def index():
     dose_counts = {n: ngettext("%(num)s dose", "%(num)s doses", n) for n in range(1, MAX_DOSES + 1)}
     return render_template("workers/index.html", page=page, q=q, status="active" if active else "left",
                            shift_names=shift_names, dose_counts=dose_counts,
-                           first_number=(page.page - 1) * PER_PAGE + 1)
+                           first_number=(page.page - 1) * PER_PAGE + 1, journey_labels=shifts.JOURNEY_LABELS,
+                           shift_notice=shifts.shift_notice(db.session, current_registry(), current_user.enterprise))
 
 
 @bp.route("/workers/new", methods=["GET", "POST"])
@@ -146,4 +147,5 @@ def _save(form: WorkerForm, write):
 def _render_form(form: WorkerForm, worker: Worker | None = None, leave_form: DeactivateForm | None = None):
     unit_active = is_active(current_registry(), current_user.enterprise.unit.code)
     return render_template("workers/form.html", form=form, worker=worker, leave_form=leave_form,
-                           leave_placeholder=DATE_PLACEHOLDER, unit_not_active=None if unit_active else UNIT_NOT_ACTIVE)
+                           leave_placeholder=DATE_PLACEHOLDER, unit_not_active=None if unit_active else UNIT_NOT_ACTIVE,
+                           shift_notice=shifts.shift_notice(db.session, current_registry(), current_user.enterprise))

@@ -171,8 +171,11 @@ def _journey(contexts, world, today, screenshot, tmp_path, live_server, app):
     worker.fill("input[name=citizen_id]", make_cccd(79, datetime(1990, 3, 12), "F", 101))
     worker.fill("input[name=date_of_birth]", "12/03/1990")
     worker.fill("input[name=phone_last4]", "4567")
+    worker.click("form button[type=submit]")
+    worker.wait_for_url("**/the-xanh/the-cua-toi")
+    screenshot(worker, "journey-5-worker-card-on-screen")
     with worker.expect_download() as download_info:
-        worker.click("form button[type=submit]")
+        worker.click("a[href$='the-xanh.pdf']")
     pdf = (download_info.value.path()).read_bytes()
     assert pdf.startswith(b"%PDF")
     assert "Nguyễn Thị Ánh" in pdf_text(pdf)

@@ -43,6 +43,26 @@ def test_compiled_catalogs_exist_for_every_catalog():
         assert po.with_suffix(".mo").exists(), f"{po} was not compiled (run scripts/i18n.py compile)"
 
 
+def test_no_two_catalogs_translate_the_same_text_differently():
+    """All catalogs merge into one at run time, so the later one would silently win a disagreement."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, dict[str, list[str]]] = {}
+    for po in sorted(Path(PROJECT_ROOT).glob("**/translations/vi/LC_MESSAGES/messages.po")):
+        if ".venv" in po.parts:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            if not message.id or not message.string or message.context:
+                continue
+            key = message.id if isinstance(message.id, str) else message.id[0]
+            value = message.string if isinstance(message.string, str) else " | ".join(message.string)
+            seen.setdefault(key, {}).setdefault(value, []).append(str(po.relative_to(PROJECT_ROOT)))
+    disagreements = {key: values for key, values in seen.items() if len(values) > 1}
+    assert disagreements == {}
+
+
 VIETNAMESE_LETTERS = (
     "aăâbcdđeêghiklmnoôơpqrstuưvxy"
     "áàảãạắằẳẵặấầẩẫậéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ"

@@ -190,11 +190,18 @@ def test_xlsx_header_on_a_later_sheet(files):
     assert parsed.rows[0].values["full_name"] == "Nguyễn Văn An"
 
 
-def test_xlsx_formula_cells_are_text_never_evaluated(files):
-    data = files.xlsx(files.rows(1), cells={(2, 10): "=1+1", (2, 7): '=HYPERLINK("http://x.example","A")'})
-    values = parse(data).rows[0].values
-    assert values["job_title"] == "=1+1"
-    assert values["home_address"] == '=HYPERLINK("http://x.example","A")'
+def test_xlsx_formula_cells_are_refused_naming_the_cell_never_kept_as_text(files):
+    # The STT column's numbering formula is in a column the import ignores: it is no problem.
+    data = files.xlsx(files.rows(2), cells={(2, 10): "=1+1", (2, 7): '=HYPERLINK("http://x.example","A")',
+                                            (2, 1): "=ROW()-1", (3, 1): "=ROW()-1"})
+    first, second = parse(data).rows
+    assert "job_title" not in first.values and "home_address" not in first.values
+    assert not any(value.startswith("=") for value in first.values.values())
+    problems = {problem.field: str(problem.message) for problem in first.problems}
+    assert set(problems) == {"job_title", "home_address"}
+    assert problems["job_title"].startswith("Cell J2 holds a formula (=1+1), not a value.")
+    assert problems["home_address"].startswith('Cell G2 holds a formula (=HYPERLINK("http://x.example","A"))')
+    assert second.problems == [] and second.values["full_name"] == "Trần Thị Bích Ngọc"
 
 
 def test_xls_is_refused_with_a_save_as_message():

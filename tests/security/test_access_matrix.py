@@ -103,6 +103,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "jobs.status": OWNER_OR_ADMIN,
     "jobs.download": OWNER_OR_ADMIN,
     "selfservice.lookup": PUBLIC,
+    # Only the browser session that just proved the worker's details gets the card (tests/selfservice).
+    "selfservice.card": dict.fromkeys(ROLES, "deny"),
+    "selfservice.card_pdf": dict.fromkeys(ROLES, "deny"),
+    "selfservice.card_png": dict.fromkeys(ROLES, "deny"),
     "verify.page": PUBLIC,
     "verify.json": PUBLIC,
     "verify.keys": PUBLIC,
