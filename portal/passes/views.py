@@ -11,6 +11,7 @@ from portal.auth.models import Role
 from portal.clock import local_today
 from portal.errors import render_error
 from portal.extensions import db
+from portal.forms import confirmed
 from portal.i18n import safe_next
 from portal.jobs.services import enqueue
 from portal.messages import Refusal
@@ -97,7 +98,7 @@ def issue(worker_id: int):
     before = current.version if current else None
     try:
         pass_ = issuing.issue_pass(db.session, current_registry(), worker, current_user,
-                                   confirmed=request.form.get("confirm") == "y")
+                                   confirmed=confirmed(request.form))
         db.session.commit()
     except issuing.ReissueNotConfirmed:
         db.session.rollback()
@@ -136,7 +137,7 @@ def issue_all():
     if refusal:
         flash(str(refusal), "error")
         return redirect(_back())
-    if request.form.get("confirm") != "y":
+    if not confirmed(request.form):
         return redirect(url_for("passes.confirm_issue_all"))
     workers = db.session.scalar(select(func.count()).select_from(Worker).where(
         Worker.enterprise_id == enterprise.id, Worker.active.is_(True)))

@@ -349,3 +349,11 @@ def test_the_report_counts_each_supersession_when_it_happened(app, world, helper
         assert superseded(today - timedelta(days=6), today) == 1  # version 2, replaced today
         assert superseded(today - timedelta(days=30), today) == 2
         assert superseded(today - timedelta(days=30), today - timedelta(days=10)) == 1  # version 1, 20 days ago
+
+
+@pytest.mark.parametrize("value, expected", [("y", True), ("1", True), ("on", True), (" Yes ", True), ("", False),
+                                             ("0", False), ("n", False), (None, False)])
+def test_what_counts_as_a_ticked_confirmation_box(value, expected):
+    from portal.forms import confirmed
+
+    assert confirmed({} if value is None else {"confirm": value}) is expected
