@@ -24,11 +24,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _wire(app)
     _register_cli(app)
+    _trust_proxies(app)
     return app
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Last, so that ProxyFix wraps every middleware (the checkpoint's lane sees the client's address)."""
+    from portal.security import trust_proxies
+
+    trust_proxies(app)
+
+
 def _configure(app: Flask, test_config: dict | None) -> None:
-    from portal import config
+    from portal import config, security
 
     instance_path = os.environ.get("PORTAL_INSTANCE_PATH") or app.instance_path
     app.instance_path = instance_path
@@ -36,7 +44,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(config.config_from_environment(os.environ))
     if test_config:
         app.config.from_mapping(test_config)
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    security.owner_only(instance_path)
     config.finalise(app.config, instance_path)
     _check_signing_keys(app.config)
 
@@ -62,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             dbmod.configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            dbmod.mark_read_only_requests(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     # Flask-Limiter keeps the first app's key prefix on its (module-wide) instance; each app,

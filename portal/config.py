@@ -42,7 +42,15 @@ def default_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "portal",
+        # Sign-in: per account and address, and per address; each account slows down after SLOWDOWN_FREE
+        # failures (waits doubling from SLOWDOWN_BASE_SECONDS, never above 15 minutes: portal.security).
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute;200 per hour",
+        "SLOWDOWN_FREE": 5,
+        "SLOWDOWN_BASE_SECONDS": 60,
+        "SLOWDOWN_MAX_SECONDS": 15 * 60,
+        # Reverse proxies in front of the portal whose X-Forwarded-For is believed (never inferred).
+        "PORTAL_TRUSTED_PROXIES": 0,
         "PASSWORD_HASH_METHOD": "scrypt",
         "API_RATE_LIMIT": "600 per minute",
         "REDIS_URL": None,
@@ -83,6 +91,12 @@ def config_from_environment(environ: os._Environ | dict) -> dict:
         config["PORTAL_DISABLED_PLUGINS"] = tuple(
             name.strip() for name in environ["PORTAL_DISABLED_PLUGINS"].split(",") if name.strip()
         )
+    if environ.get("PORTAL_TRUSTED_PROXIES"):
+        try:
+            config["PORTAL_TRUSTED_PROXIES"] = int(environ["PORTAL_TRUSTED_PROXIES"])
+        except ValueError:
+            raise ConfigError("PORTAL_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+                              f"portal (0, 1, 2…), not {environ['PORTAL_TRUSTED_PROXIES']!r}") from None
     for key in ("SIGNING_KEY_DIR", "PUBLIC_BASE_URL"):
         if environ.get(key):
             config[key] = environ[key]
@@ -135,16 +149,19 @@ def finalise(config: dict, instance_path: str) -> None:
     production = config.get("PORTAL_ENV") == "production"
     secret = config.get("SECRET_KEY")
     if production:
-        if not secret or secret in INSECURE_SECRET_KEYS or len(secret) < 32:
+        if not strong_secret(secret):
             raise ConfigError(
                 "Refusing to start in production without a strong SECRET_KEY "
-                "(set SECRET_KEY to at least 32 random characters)."
+                f"(set SECRET_KEY to at least {MIN_SECRET_CHARS} random characters, "
+                f"{MIN_SECRET_DISTINCT} or more of them different: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
             )
         for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
             config[key] = True
     elif not secret:
         config["SECRET_KEY"] = _instance_secret(Path(instance_path))
-    problems = check_shared(config, production=production)
+    problems = check_production(config) if production else []
+    problems += check_shared(config, production=production)
     if problems:
         raise ConfigError("Refusing to start: " + "; ".join(problems) + ".")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
@@ -168,6 +185,36 @@ SHARED_SETTINGS = (
 )
 
 
+MIN_SECRET_CHARS, MIN_SECRET_DISTINCT = 32, 16
+
+
+def strong_secret(secret: str | None) -> bool:
+    """Say whether ``secret`` may sign production sessions: long, not a placeholder, not a repeated few characters."""
+    return (bool(secret) and secret not in INSECURE_SECRET_KEYS and len(secret) >= MIN_SECRET_CHARS
+            and len(set(secret)) >= MIN_SECRET_DISTINCT)
+
+
+def check_production(config: dict) -> list[str]:
+    """Return what production refuses whatever the database: debug mode, per-process rate limits, no public URL."""
+    problems = []
+    if config.get("DEBUG") or str(os.environ.get("FLASK_DEBUG", "")).strip().lower() in _TRUE:
+        problems.append("production never runs in debug mode (unset FLASK_DEBUG, drop --debug): the Werkzeug "
+                        "debugger runs code for whoever reaches it")
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory"):
+        problems.append("production needs rate limits every process shares: set REDIS_URL (or "
+                        "RATELIMIT_STORAGE_URI to another shared store); counted per process, a login limit "
+                        "multiplies by the number of workers")
+    public = config.get("PUBLIC_BASE_URL") or ""
+    if not public.startswith("https://"):
+        problems.append("production needs PUBLIC_BASE_URL (https://…): QR codes must never carry the address "
+                        "a request's Host header claims")
+    proxies = config.get("PORTAL_TRUSTED_PROXIES") or 0
+    if not isinstance(proxies, int) or proxies < 0:
+        problems.append(f"PORTAL_TRUSTED_PROXIES must be a whole number of proxies, not {proxies!r}")
+    return problems
+
+
 def check_shared(config: dict, *, production: bool) -> list[str]:
     """Return what stops the nodes from sharing what they must (empty when nothing does).
 
@@ -186,10 +233,6 @@ def check_shared(config: dict, *, production: bool) -> list[str]:
     if not config.get("REDIS_URL"):
         problems.append("production on a database server needs REDIS_URL: without it every node counts rate limits "
                         "on its own and queues jobs in its own instance folder, where no worker sees them")
-    public = config.get("PUBLIC_BASE_URL") or ""
-    if not public.startswith("https://"):
-        problems.append("production on a database server needs PUBLIC_BASE_URL (https://…): QR codes must carry "
-                        "the same address whichever node printed them")
     return problems
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
@@ -50,15 +51,70 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
+            from portal.security import restrict
+
+            for suffix in ("", "-wal", "-shm"):  # a file made before the portal's umask: owner-only now
+                restrict(engine.url.database + suffix, 0o600)
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # A connection asked for AUTOCOMMIT (single reads on hot paths) takes no lock at all.
+        # A connection asked for AUTOCOMMIT (single reads on hot paths) takes no lock at all. A read-only
+        # request (GET, HEAD, OPTIONS: a GET never writes) begins DEFERRED, so that a long page never holds
+        # the write lock a sign-in waits for; everything else takes the write lock at BEGIN (IMMEDIATE),
+        # so that writers queue at BEGIN instead of failing to upgrade a read snapshot.
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN" if reads_only() else "BEGIN IMMEDIATE")
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS, _WRITES = "portal_reads_only", "portal_writes"
+
+
+def mark_read_only_requests(app) -> None:
+    """Note, before anything else a request does, that a GET, HEAD or OPTIONS request only reads.
+
+    A hook rather than a look at ``request.method`` wherever a transaction begins: code run in a
+    request context that is not a served request (a test's ``test_request_context``, a job) writes.
+    """
+    from flask import g, request
+
+    def _note():
+        if request.method in READ_METHODS:
+            g.setdefault(_READS, True)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _note)
+
+
+def reads_only() -> bool:
+    """Say whether the current transaction belongs to a served request that only reads (:func:`write_transaction`)."""
+    from flask import g, has_request_context
+
+    return has_request_context() and bool(g.get(_READS)) and not g.get(_WRITES)
+
+
+@contextmanager
+def write_transaction():
+    """Make transactions begun inside the block take SQLite's write lock at BEGIN, even in a GET.
+
+    For the few records a GET keeps (an API token's last use): roll back the reading transaction
+    first, then read again and write inside the block, so that the write never upgrades a read
+    snapshot (which SQLite refuses with "database is locked" when another writer came between).
+    """
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        yield
+        return
+    before = g.get(_WRITES)
+    g.setdefault(_WRITES, True)
+    try:
+        yield
+    finally:
+        if not before:
+            g.pop(_WRITES, None)
 
 
 def utc(dt: datetime) -> datetime:

@@ -120,7 +120,12 @@ def init_app(app) -> None:
         code = error.code or 500
         if code not in _messages():
             return error
-        return render_error(code)
+        response = current_app.make_response(render_error(code))
+        # A 405 names the methods the address does answer (RFC 9110), as Werkzeug's own page does.
+        for name, value in error.get_headers():
+            if name == "Allow":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

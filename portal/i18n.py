@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
 from flask_babel import get_locale
 
 from portal import clock, vocabulary
+from portal.security import safe_next
 
 bp = Blueprint("i18n", __name__)
 
@@ -38,16 +38,6 @@ def localized(obj, attribute: str = "name") -> str:
     """Return ``obj.<attribute>_en`` when English is chosen, else ``obj.<attribute>_vi``."""
     suffix = "en" if current_language() == "en" else "vi"
     return getattr(obj, f"{attribute}_{suffix}")
-
-
-def safe_next(target: str | None, fallback: str) -> str:
-    """Return ``target`` only when it is a path on this site (no open redirects)."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return fallback
-    return target
 
 
 @bp.get("/lang/<code>")

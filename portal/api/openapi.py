@@ -7,8 +7,13 @@ from functools import cache
 from portal.workers.vaccines import VACCINES
 from portal.workers.validation import MAX_DOSES
 
+#: The last page number /workers accepts (portal.api.views).
+MAX_PAGE = 10**6
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-INPUT_DATE = r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4})\s*$"
+#: What portal.clock.parse_date reads: yyyy-mm-dd or d/m/yyyy (also with '-' or '.'), months 1-12, days 1-31
+#: (a day the month lacks, 30/02, is the one thing left to the 422).
+INPUT_DATE = (r"^\s*(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+              r"|(0?[1-9]|[12]\d|3[01])[/.-](0?[1-9]|1[0-2])[/.-]\d{4})\s*$")
 ISO_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
 
 
@@ -243,7 +248,8 @@ def _document() -> dict:
             "/workers": {
                 "get": _operation("List workers", ("200", _json(_ref("WorkerPage"), "A page of workers.")),
                                   ("400", "401", "429"), parameters=[
-                    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number, from 1."),
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                           "Page number, from 1."),
                     _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
                            "Workers per page, at most 500."),
                     _query("q", {"type": "string"}, "Name (diacritics optional) or digits of the citizen ID."),

@@ -79,6 +79,12 @@ def authenticate(session, secret: str | None) -> ApiToken | None:
     return token
 
 
+def touch_due(token: ApiToken, now: datetime | None = None) -> bool:
+    """Say whether ``token``'s last use is older than the interval it is recorded at."""
+    now = now or utcnow()
+    return token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL
+
+
 def touch(token: ApiToken, now: datetime | None = None) -> bool:
     """Record that ``token`` was used; return whether anything was written (at most once a minute)."""
     now = now or utcnow()

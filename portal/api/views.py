@@ -16,9 +16,11 @@ from portal.api.models import ApiToken
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.clock import local_today
+from portal.db import write_transaction
 from portal.extensions import csrf, db, limiter
 from portal.messages import Refusal
 from portal.plugins import current_registry
+from portal.security import digits_only
 from portal.workers import services as workers
 from portal.workers.models import Worker
 from portal.workers.validation import clean_worker, duplicate_rows
@@ -30,6 +32,9 @@ extra_blueprints = (tokens_bp,)
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 500
 MAX_BULK = 5000
 DEFAULT_RATE_LIMIT = "600 per minute"
+#: Writes (create, change, deactivate, bulk) per token, within the overall budget.
+DEFAULT_WRITE_RATE_LIMIT = "120 per minute"
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
@@ -50,8 +55,13 @@ def _rate_key() -> str:
     return "api-anonymous:" + (request.remote_addr or "")
 
 
+def _write_rate_limit() -> str:
+    return current_app.config.get("API_WRITE_RATE_LIMIT", DEFAULT_WRITE_RATE_LIMIT)
+
+
 csrf.exempt(bp)
 limiter.limit(_rate_limit, key_func=_rate_key)(bp)
+limiter.limit(_write_rate_limit, key_func=lambda: "write:" + _rate_key(), methods=WRITE_METHODS)(bp)
 
 
 def error(status: int, message: str, fields: list[dict] | None = None):
@@ -75,14 +85,25 @@ def _authenticate():
         return None
     token = services.authenticate(db.session, _bearer())
     if token is None:
-        response = error(401, _("Send a valid API token in the header Authorization: Bearer <token>. "
-                                "HR staff create tokens on the portal's API page."))
-        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
-    if services.touch(token):
-        db.session.commit()
+        return _unauthorized()
+    if services.touch_due(token):
+        # Read again in a transaction that holds the write lock from its BEGIN (SQLite: a GET reads DEFERRED).
+        db.session.rollback()
+        with write_transaction():
+            token = services.authenticate(db.session, _bearer())
+            if token is not None and services.touch(token):
+                db.session.commit()
+        if token is None:  # revoked between the two reads
+            return _unauthorized()
     g.api_token = token
     return None
+
+
+def _unauthorized():
+    response = error(401, _("Send a valid API token in the header Authorization: Bearer <token>. "
+                            "HR staff create tokens on the portal's API page."))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
 
 
 def _token() -> ApiToken:
@@ -111,7 +132,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not digits_only(raw) or not low <= int(raw) <= high:
         abort(error(400, _("%(name)s must be a whole number from %(low)s to %(high)s.", name=name, low=low,
                            high=high)))
     return int(raw)
@@ -129,7 +150,7 @@ def openapi_document():
 @bp.get("/workers")
 def list_workers():
     """List the enterprise's workers, paginated, optionally matching ``q``."""
-    page = _int_arg("page", 1, 1, 10**6)
+    page = _int_arg("page", 1, 1, openapi.MAX_PAGE)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
     status = request.args.get("status", "active")
     if status not in ("active", "left"):

@@ -28,8 +28,8 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.extensions import db, limiter, login_manager
-from portal.i18n import safe_next
 from portal.messages import Refusal
+from portal.security import keyed_digest, safe_next, slowdown, wait_message
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -72,8 +72,18 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_address_limit() -> str:
+    return current_app.config.get("LOGIN_ADDRESS_RATE_LIMIT") or "30 per minute;200 per hour"
+
+
+def _login_account() -> str:
+    return keyed_digest(services.normalise_email(request.form.get("email", ""))[:254])
+
+
 def _login_account_key() -> str:
-    return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
+    # Per account *and* address: guesses from many addresses never close the account to its owner's
+    # address (the per-account slow-down, below, is what slows them).
+    return f"login-account:{_login_account()}:{request.remote_addr or '-'}"
 
 
 def _reset_account_key() -> str:
@@ -132,7 +142,7 @@ def _sign_in(user: User, remember: bool = False) -> None:
 # ---------------------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_address_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=_login_account_key)
 def login():
     """Sign in any role (a user with two-factor sign-in then gives a code)."""
@@ -140,10 +150,20 @@ def login():
         return redirect(_home())
     form = LoginForm()
     if form.validate_on_submit():
+        account, slow = _login_account(), slowdown("login")
+        wait = slow.wait(account)
+        if wait:
+            # Not checked, not counted: the wait stays what the last real failure set.
+            flash(wait_message(wait), "error")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is None:
+            slow.failed(account)
             flash(_("Email or password is incorrect."), "error")
         else:
+            slow.succeeded(account)
             db.session.commit()
             wanted = safe_next(request.args.get("next"), "")
             if user.has_two_factor:

@@ -20,6 +20,7 @@ from portal.errors import render_error
 from portal.extensions import db
 from portal.messages import Refusal
 from portal.plugins import current_registry
+from portal.security import id_arg, page_number
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 bp.add_app_template_filter(report.format_count, "dashboard_count")
@@ -110,7 +111,7 @@ def report_xlsx():
 
 
 def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return page_number(request.args)
 
 
 def worker_edit_url(worker_id: int) -> str | None:
@@ -131,7 +132,7 @@ def data_quality():
     if current_user.is_hr:
         return _enterprise_issues(current_user.enterprise, registry, now)
     if request.args.get("enterprise"):
-        enterprise_id = request.args.get("enterprise", type=int)
+        enterprise_id = id_arg(request.args, "enterprise")
         if enterprise_id is None:
             abort(404)
         return _enterprise_issues(get_visible_enterprise_or_404(db.session, enterprise_id), registry, now)

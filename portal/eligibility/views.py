@@ -15,10 +15,10 @@ from portal.auth.models import Role
 from portal.eligibility import summaries, upkeep
 from portal.enterprises.access import get_visible_enterprise_or_404
 from portal.extensions import db
-from portal.i18n import safe_next
 from portal.jobs.services import enqueue
 from portal.panels import Panel
 from portal.plugins import current_registry
+from portal.security import id_arg, safe_next
 from portal.units.models import PilotUnit
 
 bp = Blueprint("eligibility", __name__, template_folder="templates")
@@ -35,8 +35,10 @@ def _target() -> tuple[int | None, int | None]:
     """Return (unit id, enterprise id) the user asked to refresh and may: HR their enterprise, officials their unit."""
     if current_user.is_hr:
         return None, current_user.enterprise_id
-    enterprise_id = request.form.get("enterprise", type=int)
-    if enterprise_id:
+    if request.form.get("enterprise"):
+        enterprise_id = id_arg(request.form, "enterprise")
+        if enterprise_id is None:
+            abort(404)
         return None, get_visible_enterprise_or_404(db.session, enterprise_id).id
     if current_user.is_official:
         return current_user.unit_id, None

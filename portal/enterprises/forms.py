@@ -21,6 +21,7 @@ from portal.enterprises.registration import Registration
 from portal.i18n import localized
 from portal.messages import Refusal
 from portal.plugins.registry import UnitRegistry
+from portal.security import digits_only
 from portal.text import clean_text, normalise_phone
 
 #: The unit choice of an enterprise outside every pilot unit: it is sent to the travel permit.
@@ -65,8 +66,8 @@ class CountField(IntegerField):
         if not valuelist:
             return
         text = str(valuelist[0]).strip().replace(".", "").replace(" ", "").replace(",", "")
-        self.data = int(text) if text.isdigit() else None
-        if text and not text.isdigit():
+        self.data = int(text) if digits_only(text) else None
+        if text and not digits_only(text):
             raise ValueError(_("Enter a whole number, e.g. 120."))
 
 

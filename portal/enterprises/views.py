@@ -18,6 +18,7 @@ from portal.i18n import localized
 from portal.messages import Conflict, Refusal
 from portal.panels import panels
 from portal.plugins import current_registry
+from portal.security import page_number
 from portal.units.services import UNIT_NOT_ACTIVE, is_active
 from portal.vocabulary import ENTERPRISE_STATUS_LABELS
 
@@ -150,7 +151,7 @@ def _queue_filters(registry) -> tuple[queues.QueueFilters, str]:
     if not unit_code or sector not in registry.sectors.get(unit_code, {}):
         sector = ""
     filters = queues.QueueFilters(status=status, sector=sector, search=args.get("q", "")[:100], unit=unit,
-                                    page=args.get("page", 1, type=int) or 1)
+                                    page=page_number(args))
     return filters, unit_code
 
 

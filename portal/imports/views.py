@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.auth.access import can_manage_workers, role_required
 from portal.auth.models import Role
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.imports import batches, checking, committing, report, settings
 from portal.imports.forms import CommitForm, UploadForm
 from portal.imports.models import ImportBatch
@@ -19,10 +19,13 @@ from portal.jobs.models import Job
 from portal.messages import Refusal
 from portal.pagination import Page
 from portal.plugins import current_registry
+from portal.security import page_number
 
 bp = Blueprint("imports", __name__, template_folder="templates")
 
 PAGE_SIZE = 100
+#: Checking a file costs seconds and memory: per account and per address (IMPORT_UPLOAD_RATE_LIMIT).
+DEFAULT_UPLOAD_RATE_LIMIT = "10 per minute;60 per hour"
 #: The tabs of the preview: which rows each one lists.
 VIEWS = {"problems": ("error", "conflict"), "create": ("create",), "update": ("update",),
          "unchanged": ("unchanged",)}
@@ -44,7 +47,17 @@ def template(fmt: str):
     return response
 
 
+def _upload_limit() -> str:
+    return current_app.config.get("IMPORT_UPLOAD_RATE_LIMIT") or DEFAULT_UPLOAD_RATE_LIMIT
+
+
+def _uploader_key() -> str:
+    return f"import-upload:{current_user.id if current_user.is_authenticated else request.remote_addr}"
+
+
 @bp.route("/workers/import", methods=["GET", "POST"])
+@limiter.limit(_upload_limit, methods=["POST"], key_func=_uploader_key)
+@limiter.limit(_upload_limit, methods=["POST"])
 @role_required(Role.HR)
 def upload():
     """Take a worker list and check it; the preview shows what importing it would do."""
@@ -87,7 +100,7 @@ def preview(batch_id: int):
     if show not in VIEWS:
         show = "problems"
     rows = [entry for entry in entries if entry["action"] in VIEWS[show]]
-    page = Page.of(rows, request.args.get("page", 1, type=int), PAGE_SIZE)
+    page = Page.of(rows, page_number(request.args), PAGE_SIZE)
     response = current_app.make_response(render_template(
         "imports/preview.html", batch=batch, job=job, show=show, page=page, form=CommitForm(),
         header=lambda name: report.column_header(batch, name), fields=report.row_fields(batch, current_registry()),

@@ -6,6 +6,7 @@ from portal.extensions import db
 from portal.mail import services
 from portal.mail.models import MailStatus
 from portal.pagination import Page
+from portal.security import page_number
 
 bp = Blueprint("mail", __name__, template_folder="templates")
 
@@ -17,7 +18,7 @@ MAX_PAGE = 100_000
 @role_required(Role.ADMIN)
 def outbox():
     """Show the city's admin the mails the portal wrote, newest first (the embedded default's mailbox)."""
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    page = min(page_number(request.args), MAX_PAGE)
     to = (request.args.get("to") or "").strip()[:254] or None
     total = services.count_mails(db.session, to=to)
     mails = services.latest_mails(db.session, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, to=to)

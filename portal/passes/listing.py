@@ -170,5 +170,6 @@ def enterprise_passes(session, enterprise_id: int, *, query: str = "", page: int
                  .order_by(Pass.status, Worker.name_key, Pass.id))
     query = query.strip()
     if query:
-        statement = statement.where(Pass.serial.ilike(f"%{query}%") | Worker.name_key.contains(fold(query)))
+        statement = statement.where(Pass.serial.icontains(query, autoescape=True)
+                                    | Worker.name_key.contains(fold(query), autoescape=True))
     return paginate(session, statement, page=page, per_page=per_page)

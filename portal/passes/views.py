@@ -11,8 +11,11 @@ from portal.auth.models import Role
 from portal.clock import local_today
 from portal.errors import render_error
 from portal.extensions import db
+<<<<<<< HEAD
 from portal.forms import confirmed
 from portal.i18n import safe_next
+=======
+>>>>>>> main
 from portal.jobs.services import enqueue
 from portal.messages import Refusal
 from portal.navigation import has_endpoint
@@ -25,6 +28,7 @@ from portal.passes.pdf import check_downloadable, pass_pdf, pdf_filename
 from portal.passes.sheet import printable_count
 from portal.plugins import current_registry
 from portal.printing.card import public_base_url
+from portal.security import page_number, safe_next
 from portal.units.services import UNIT_NOT_ACTIVE, is_active
 from portal.workers.access import get_manageable_worker_or_404
 from portal.workers.models import Worker
@@ -66,7 +70,7 @@ def index():
     which = which if which in listing.FILTERS else "all"
     query = request.args.get("q", "").strip()[:100]
     page = listing.worker_rows(db.session, enterprise.id, which=which, query=query,
-                               page=request.args.get("page", 1, type=int), per_page=PER_PAGE)
+                               page=page_number(request.args), per_page=PER_PAGE)
     return render_template(
         "passes/index.html", enterprise=enterprise, refusal=issuing.issuing_refusal(current_registry(), enterprise),
         page=page, counts=listing.row_counts(db.session, enterprise.id, today), which=which, query=query,
@@ -271,6 +275,6 @@ def enterprise_cards_panel(*, enterprise, user, **_context) -> Panel | None:
     return Panel("passes/_enterprise_cards.html", {
         "enterprise": enterprise, "query": query, "today": local_today(), "form": RevokeForm(formdata=None),
         "page": listing.enterprise_passes(db.session, enterprise.id, query=query,
-                                          page=request.args.get("page", 1, type=int)),
+                                          page=page_number(request.args)),
         "status_of": listing.display_status, "last_day": listing.last_valid_day,
     })

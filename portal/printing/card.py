@@ -54,6 +54,9 @@ def public_base_url() -> str:
     configured = current_app.config.get("PUBLIC_BASE_URL")
     if configured:
         return configured
+    if current_app.config.get("PORTAL_ENV") == "production":
+        # Production refuses to start without it (portal.config.check_production); never trust a Host header.
+        raise RuntimeError("PUBLIC_BASE_URL is not set: production never prints the request's Host into a QR code")
     return request.host_url if has_request_context() else "http://localhost"
 
 

@@ -1,5 +1,3 @@
-import hashlib
-import hmac
 import time
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
@@ -13,6 +11,7 @@ from portal.printing.card import build_card, public_base_url
 from portal.printing.image import png_filename, render_pass_png
 from portal.printing.qr import qr_data_uri
 from portal.printing.render import card_text, labels
+from portal.security import keyed_digest, slowdown, wait_message
 from portal.selfservice import services
 from portal.selfservice.forms import LookupForm
 from portal.workers.identity import clean_citizen_id
@@ -24,8 +23,11 @@ PROOF_KEY = "selfservice_card"
 PROOF_SECONDS = 15 * 60
 
 DEFAULT_IP_LIMIT = "5 per minute;30 per hour"
-#: Guessing the 10,000 phone endings of one known ID at 20 a day takes more than a year.
+#: Per ID number and address: one address guessing one ID gets 20 tries a day.
 DEFAULT_ID_LIMIT = "5 per hour;20 per day"
+#: Per ID number from any address: after a few misses each try waits, up to 15 minutes (never longer:
+#: the worker themself must get in), so guesses from many addresses get about 4 checks an hour.
+SLOWDOWN_FREE = 5
 
 
 def _ip_limit() -> str:
@@ -36,11 +38,15 @@ def _id_limit() -> str:
     return current_app.config.get("SELFSERVICE_ID_RATE_LIMIT", DEFAULT_ID_LIMIT)
 
 
-def _citizen_id_key() -> str:
+def _citizen_id_digest() -> str:
     # Keyed hash: the rate-limit store (perhaps Redis) never holds an ID number.
-    citizen_id = clean_citizen_id(request.form.get("citizen_id", ""))[:20]
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), citizen_id.encode(), hashlib.sha256)
-    return "selfservice-id:" + digest.hexdigest()[:32]
+    return keyed_digest(clean_citizen_id(request.form.get("citizen_id", ""))[:20])
+
+
+def _citizen_id_key() -> str:
+    # Per ID *and* address: guesses from many addresses never close the lookup to the worker's own address
+    # (the per-ID slow-down in lookup() is what slows them).
+    return f"selfservice-id:{_citizen_id_digest()}:{request.remote_addr or '-'}"
 
 
 @bp.route("/the-xanh", methods=["GET", "POST"])
@@ -54,21 +60,32 @@ def lookup():
     appears in a URL (history, logs, a shared link).
     """
     form = LookupForm()
-    not_found, refusal = False, None
+    not_found, refusal, wait = False, None, 0
     if form.validate_on_submit():
-        pass_ = services.find_own_pass(db.session, form.citizen_id.data, form.date_of_birth.birth_date,
-                                       form.phone_last4.data)
+        slow = slowdown("selfservice", free=current_app.config.get("SELFSERVICE_SLOWDOWN_FREE", SLOWDOWN_FREE))
+        holder = _citizen_id_digest()
+        wait = slow.wait(holder)  # while waiting nothing is checked, and nothing counted
+        pass_ = None if wait else services.find_own_pass(db.session, form.citizen_id.data,
+                                                         form.date_of_birth.birth_date, form.phone_last4.data)
         registry = current_registry()
         try:
             if pass_ is not None:
+                slow.succeeded(holder)
                 check_downloadable(registry, pass_)
                 session[PROOF_KEY] = {"p": pass_.id, "v": pass_.version, "t": int(time.time())}
                 # Post/redirect/get: reloading the card's page neither sends the details again nor counts a guess.
                 return redirect(url_for("selfservice.card"), code=303)
-            not_found = True
+            if not wait:
+                slow.failed(holder)
+                not_found = True
         except Refusal as refused:
             refusal = refused
-    return _no_store(render_template("selfservice/lookup.html", form=form, not_found=not_found, refusal=refusal))
+    response = _no_store(render_template("selfservice/lookup.html", form=form, not_found=not_found, refusal=refusal,
+                                         wait=wait_message(wait) if wait else None))
+    if wait:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.get("/the-xanh/the-cua-toi")

@@ -24,6 +24,12 @@ from sqlalchemy import create_engine, text
 
 TEST_PASSWORD = "correct-horse-battery"
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+#: What production insists on beside a key-encryption key (portal.config.check_production), for tests that
+#: build a production app: a strong key, a public address, rate limits on a shared store (here one that
+#: never answers: Flask-Limiter then counts in the process, as it does when Redis is away).
+PRODUCTION_SETTINGS = {"PORTAL_ENV": "production", "SECRET_KEY": "Yq7-wZ3k_pL9xT2mNv8RcB4hJ6sDfG1a",
+                       "PUBLIC_BASE_URL": "https://thexanh.example.gov.vn",
+                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
 #: A key-encryption key for the signing keys (production refuses to start without one).
 TEST_KEY_ENCRYPTION_KEY = "dGVzdCBrZXktZW5jcnlwdGlvbiBrZXksIDMyIGJ5dGU="
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

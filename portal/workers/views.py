@@ -16,6 +16,7 @@ from portal.forms import place_refusal
 from portal.i18n import localized
 from portal.messages import Refusal, notice_markup, take_notices
 from portal.plugins import current_registry
+from portal.security import page_number
 from portal.units.services import UNIT_NOT_ACTIVE, is_active
 from portal.workers import export, services, shifts
 from portal.workers.access import get_manageable_worker_or_404
@@ -39,7 +40,7 @@ def index():
     """List the enterprise's workers, 50 a page, searchable by name (with or without diacritics) or ID digits."""
     q, active = _list_args()
     query = services.worker_query(current_user.enterprise_id, q=q, active=active)
-    page = db.paginate(query.options(selectinload(Worker.doses)), page=request.args.get("page", 1, type=int),
+    page = db.paginate(query.options(selectinload(Worker.doses)), page=page_number(request.args),
                        per_page=PER_PAGE, error_out=False, count=True)
     # Translated once per page, not once per row.
     shift_names = {code: localized(shift) for code, shift in current_registry().shifts.items()}
@@ -62,7 +63,7 @@ def new():
             flash(_("%(name)s was added.", name=worker.full_name), "success")
             if request.form.get("then") == "new":
                 return redirect(url_for("workers.new"))
-            return redirect(url_for("workers.index", q=worker.citizen_id))
+            return redirect(url_for("workers.edit", worker_id=worker.id))  # never an ID number in a URL
     return _render_form(form)
 
 
@@ -79,7 +80,7 @@ def edit(worker_id: int):
             flash(_("The data of %(name)s was saved.", name=saved.full_name), "success")
             for notice in take_notices(db.session):  # e.g. the card replaced: print it again
                 flash(notice_markup(notice), "warning")
-            return redirect(url_for("workers.index", q=saved.citizen_id))
+            return redirect(url_for("workers.edit", worker_id=saved.id))
     return _render_form(form, worker, DeactivateForm(today=local_today(), formdata=None))
 
 

@@ -28,7 +28,7 @@ def test_rate_limit_per_token(client, auth, world):
     limited = client.get("/api/v1/workers", headers=a)
     assert limited.status_code == 429
     assert limited.json == {"error": {"code": 429,
-                                      "message": "Bạn đã thử quá nhiều lần. Vui lòng đợi một phút rồi thử lại."}}
+                                      "message": "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau 1 phút."}}
     doc = document()
     schema = doc["paths"]["/workers"]["get"]["responses"]["429"]["content"]["application/json"]["schema"]
     Draft202012Validator({**schema, "components": doc["components"]}).validate(limited.json)

@@ -55,7 +55,7 @@ def test_changing_the_password_ends_other_sessions(app, client, auth, world):
 
 
 def test_login_is_rate_limited_per_address(app, client, world):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "3 per minute"
     for _ in range(3):
         assert client.submit("/login", {"email": world.hr_a, "password": "wrong-password"}).status_code == 200
     blocked = client.submit("/login", {"email": world.hr_b, "password": TEST_PASSWORD})
@@ -63,14 +63,18 @@ def test_login_is_rate_limited_per_address(app, client, world):
     assert "Bạn đã thử quá nhiều lần" in blocked.get_data(as_text=True)
 
 
-def test_login_is_rate_limited_per_account_across_addresses(app, client, world):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+def test_login_slows_down_per_account_across_addresses(app, client, world):
+    app.config["SLOWDOWN_FREE"] = 3
     for index in range(3):
         client.submit("/login", {"email": world.hr_a, "password": "wrong"},
                       environ_base={"REMOTE_ADDR": f"10.0.0.{index + 1}"})
     blocked = client.submit("/login", {"email": world.hr_a, "password": TEST_PASSWORD},
                             environ_base={"REMOTE_ADDR": "10.0.0.99"})
     assert blocked.status_code == 429
+    assert "Vui lòng thử lại sau 1 phút." in blocked.get_data(as_text=True)
+    other = client.submit("/login", {"email": world.hr_b, "password": TEST_PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    assert other.status_code == 302  # another account from the same address
 
 
 def test_login_without_csrf_token_is_refused(client, world):

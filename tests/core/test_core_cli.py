@@ -9,7 +9,7 @@ from portal.clock import local_today
 from portal.eligibility.facts import evaluate
 from portal.enterprises.models import Enterprise
 from portal.extensions import db
-from portal.testing.fixtures import TEST_KEY_ENCRYPTION_KEY
+from portal.testing.fixtures import PRODUCTION_SETTINGS, TEST_KEY_ENCRYPTION_KEY
 from portal.units.models import PilotUnit
 from portal.workers.forms import worker_form_data
 from portal.workers.models import Worker
@@ -76,8 +76,7 @@ def test_demo_twice_adds_nothing_and_resets_passwords(fresh_app):
 
 
 def test_demo_refuses_production(tmp_path):
-    app = create_app({"PORTAL_ENV": "production", "SECRET_KEY": "k" * 48,
-                      "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
+    app = create_app({**PRODUCTION_SETTINGS, "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}"})
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

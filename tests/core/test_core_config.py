@@ -7,7 +7,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.config import ConfigError, normalise_database_url
 from portal.extensions import db
-from portal.testing.fixtures import TEST_KEY_ENCRYPTION_KEY
+from portal.testing.fixtures import PRODUCTION_SETTINGS, TEST_KEY_ENCRYPTION_KEY
 
 
 @pytest.mark.parametrize("secret", [None, "", "dev", "change-me", "short-but-not-default"])
@@ -21,8 +21,7 @@ def test_production_refuses_a_default_or_weak_secret_key(tmp_path, monkeypatch, 
 
 
 def test_production_with_a_strong_key_starts_with_secure_cookies(tmp_path):
-    app = create_app({"PORTAL_ENV": "production", "SECRET_KEY": "k" * 48,
-                      "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
+    app = create_app({**PRODUCTION_SETTINGS, "PORTAL_KEY_ENCRYPTION_KEY": TEST_KEY_ENCRYPTION_KEY,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.config import ConfigError
 from portal.extensions import db
-from portal.testing.fixtures import TEST_PASSWORD
+from portal.testing.fixtures import PRODUCTION_SETTINGS, TEST_PASSWORD
 from portal.tokens import keys as keys_module
 from portal.tokens.codec import sign_pass_token
 from portal.tokens.keys import NoSigningKey, current_keyring
@@ -27,7 +27,7 @@ from portal.verify.testing import ALL_DAY, make_pass
 from portal.workers.models import Worker
 
 KEK = base64.b64encode(hashlib.sha256(b"the portal's test key-encryption key").digest()).decode()
-STRONG_SECRET = "production-secret-" + "k3Y" * 12
+STRONG_SECRET = "production-secret-" + "k3Yq7Wz" * 5
 
 
 def node_config(base: dict, instance, **overrides) -> dict:
@@ -168,6 +168,8 @@ def test_the_published_keys_are_byte_identical_on_every_node(app, make_node, pas
 def production(base: dict, **overrides) -> dict:
     config = {**base, "PORTAL_ENV": "production", "SECRET_KEY": STRONG_SECRET,
               "PUBLIC_BASE_URL": "https://thexanh.example.gov.vn", **overrides}
+    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory"):
+        config["RATELIMIT_STORAGE_URI"] = PRODUCTION_SETTINGS["RATELIMIT_STORAGE_URI"]
     return {key: value for key, value in config.items() if value is not None}
 
 
