@@ -11,11 +11,7 @@ from portal.auth.models import Role
 from portal.clock import local_today
 from portal.errors import render_error
 from portal.extensions import db
-<<<<<<< HEAD
 from portal.forms import confirmed
-from portal.i18n import safe_next
-=======
->>>>>>> main
 from portal.jobs.services import enqueue
 from portal.messages import Refusal
 from portal.navigation import has_endpoint
