@@ -262,7 +262,7 @@ def _seed_activity(session: Session, registry: UnitRegistry, rng: random.Random,
                                .order_by(Enterprise.id)).all()
     for enterprise in approved:
         hr = session.scalar(select(User).where(User.enterprise_id == enterprise.id))
-        issue_all_eligible(session, registry, enterprise, hr, today=today)
+        issue_all_eligible(session, registry, enterprise, hr, today=today, confirmed=True)
     session.flush()
     from portal.passes.models import Pass
 

@@ -16,6 +16,11 @@ _signals = Namespace()
 #: (status), reason (the official's words, or None)
 enterprise_status_changed = _signals.signal("enterprise-status-changed")
 
+#: sender: the Enterprise; kwargs: session. A question, not a change: each receiver returns how many of
+#: the enterprise's active green cards a suspension or a rejection would revoke (the officials confirm
+#: with that count in front of them); the sender adds the answers up.
+cards_at_stake = _signals.signal("cards-at-stake")
+
 #: sender: the Enterprise, whose unit, business type or sector changed; kwargs: session, registry, actor
 enterprise_reclassified = _signals.signal("enterprise-reclassified")
 

@@ -20,3 +20,12 @@ def place_refusal(form: FlaskForm, refusal: Refusal) -> list[Refusal]:
         else:
             field.errors = [*field.errors, str(problem)]
     return unplaced
+
+
+#: What a confirmation box (``name="confirm"``) sends when ticked, however the form was made.
+CONFIRMED_VALUES = frozenset({"y", "yes", "1", "on", "true"})
+
+
+def confirmed(formdata) -> bool:
+    """Say whether ``formdata`` (``request.form``) carries a ticked confirmation box."""
+    return (formdata.get("confirm") or "").strip().lower() in CONFIRMED_VALUES

@@ -192,3 +192,49 @@ def _param_from_json(value):
         if "date" in value:
             return date.fromisoformat(value["date"])
     return value
+
+
+# ---------------------------------------------------------------------------
+# Notices for whoever made a change
+# ---------------------------------------------------------------------------
+
+NOTICES_KEY = "portal.notices"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a consequence of a change tells the person who made it (a card replaced: print it again).
+
+    A higher feature adds it inside the transaction (:func:`add_notice`); the view that made the change
+    shows it once committed (:func:`take_notices`), without knowing which feature spoke.
+    """
+
+    message: Message
+    endpoint: str | None = None  # the next step, as a link
+    link_label: Any = None
+
+
+def add_notice(session, notice: Notice) -> None:
+    """Keep ``notice`` for the view that owns ``session``'s transaction (outside a request nobody would read it)."""
+    from flask import has_request_context
+
+    if has_request_context():
+        session.info.setdefault(NOTICES_KEY, []).append(notice)
+
+
+def take_notices(session) -> list[Notice]:
+    """Return and forget the notices added in ``session`` (a view calls it after its commit)."""
+    return session.info.pop(NOTICES_KEY, [])
+
+
+def notice_markup(notice: Notice):
+    """Return ``notice`` as flash text in the reader's language, with its next step as a link."""
+    from flask import url_for
+    from markupsafe import Markup
+
+    from portal.navigation import has_endpoint
+
+    text = notice.message.render()
+    if not notice.endpoint or not has_endpoint(notice.endpoint):
+        return text
+    return Markup('{} <a href="{}">{}</a>').format(text, url_for(notice.endpoint), str(notice.link_label or ""))

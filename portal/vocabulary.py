@@ -49,23 +49,42 @@ PASS_FLOW_LABELS = {
     "issued": _l("Issued in the period"),
     "revoked": _l("Revoked in the period"),
     "expired": _l("Expired in the period"),
+    "superseded": _l("Replaced by a new version in the period"),
 }
 
 #: Why a card was revoked. HR and officials choose among :data:`REVOCATION_CHOICES` (with a note,
-#: required for "other"); the portal itself revokes for the others.
+#: required for "other"); the portal itself revokes for the others. "f1" and "mistake" are no longer
+#: offered; cards revoked for them keep their words ("mistake" is now "data_error":
+#: :data:`REVOCATION_ALIASES`).
 REVOCATION_REASONS = {
     "left": _l("The worker left the enterprise"),
     "f0": _l("The worker tested positive for COVID-19 (F0)"),
+    "data_error": _l("The card carries a data error"),
+    "lost_card": _l("The card was lost"),
+    "other": _l("Other reason"),
     "f1": _l("The worker is quarantined as a close contact (F1)"),
     "mistake": _l("The card was issued by mistake"),
-    "other": _l("Other reason"),
     "not_eligible": _l("No longer eligible"),
     "enterprise_suspended": _l("The enterprise was suspended from the pilot"),
     "enterprise_rejected": _l("The enterprise's application was rejected"),
     "registry_conflict": _l("The health registry's data, which replaced what was declared, no longer makes the "
                             "worker eligible"),
 }
-REVOCATION_CHOICES = ("left", "f0", "f1", "mistake", "other")
+#: What HR and officials choose from, in the order the revoke form lists them (the issue's list).
+REVOCATION_CHOICES = ("left", "f0", "data_error", "lost_card", "other")
+#: Old codes a caller may still send, and the code they are stored as now.
+REVOCATION_ALIASES = {"mistake": "data_error"}
+#: The reason that puts the worker on hold until a recovery or a negative test dated after it.
+POSITIVE_TEST_REASON = "f0"
+#: How a version of a card ended (the card history), and why a newer version replaced it.
+VERSION_END_LABELS = {
+    "superseded": _l("Replaced by a newer version"),
+    "revoked": _l("Revoked"),
+}
+SUPERSESSION_REASONS = {
+    "worker_data_changed": _l("The worker's data changed"),
+    "updated": _l("Brought up to date by hand"),
+}
 #: A reason and what the person added to it ("The worker left the enterprise — moved to Bình Dương").
 REASON_WITH_NOTE = _l("%(reason)s — %(note)s")
 
@@ -84,13 +103,14 @@ BASIS_LABELS = {
     Basis.TEST_REQUIRED.value: _l("Negative test required"),
     Basis.MISSING_DATA.value: _l("Vaccination data incomplete"),
     Basis.UNCONFIRMED.value: _l("Not confirmed by the health registry"),
+    Basis.POSITIVE_HOLD.value: _l("On hold after a positive test"),
     Basis.OTHER.value: _l("Other reason"),
 }
 #: The bases on which a worker is eligible, and those on which not, in the order pages list them.
 ELIGIBLE_BASES = (Basis.VACCINATED, Basis.RECOVERED)
 INELIGIBLE_BASES = (Basis.NOT_VACCINATED, Basis.PARTIALLY_VACCINATED, Basis.WAITING_PERIOD,
                     Basis.RECOVERY_EXPIRED, Basis.TEST_REQUIRED, Basis.MISSING_DATA, Basis.UNCONFIRMED,
-                    Basis.OTHER)
+                    Basis.POSITIVE_HOLD, Basis.OTHER)
 
 #: What in a worker's record blocks eligibility and HR can fix (the snapshot's ``issues``).
 RECORD_ISSUE_LABELS = {

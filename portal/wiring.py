@@ -43,8 +43,10 @@ def _connect_receivers() -> None:
     events.workers_deactivated.connect(passes.on_workers_deactivated)
     # An enterprise's unit, business type or sector changed: its workers are evaluated again.
     events.enterprise_reclassified.connect(eligibility.on_enterprise_reclassified)
-    # An enterprise suspended or rejected: every card of it is revoked.
+    # An enterprise suspended or rejected: every card of it is revoked (and, before, the official is
+    # told how many).
     events.enterprise_status_changed.connect(passes.on_enterprise_status_changed)
+    events.cards_at_stake.connect(passes.count_cards_at_stake)
     # An enterprise approved (or reinstated), rejected or suspended: its HR accounts get a mail.
     events.enterprise_status_changed.connect(notices.on_enterprise_status_changed)
     # A print sheet ready: whoever asked for it gets a mail with the link.

@@ -19,7 +19,7 @@ from portal.dashboard.tally import EligibilityKey, EnterpriseKey, PassKey, Tally
 from portal.eligibility.models import EligibilitySnapshot
 from portal.eligibility.summaries import UnitFreshness, stale_rows, unit_freshness
 from portal.enterprises.models import Enterprise
-from portal.passes.models import Pass, PassStatus
+from portal.passes.models import Pass, PassStatus, PassVersion, VersionEnd
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis
 from portal.units.models import PilotUnit
@@ -219,6 +219,14 @@ def _pass_flows(session: Session, scope: Scope, sector_of: dict, now: datetime, 
                  .group_by(Pass.enterprise_id))
         for row in session.execute(query):
             counts[PassKey(*sector_of[row.enterprise_id], name)] += row.n
+    # Every supersession has its time: the version it ended was closed then (portal.passes.history).
+    superseded = (select(Pass.enterprise_id, func.count().label("n"))
+                  .join(PassVersion, PassVersion.pass_id == Pass.id)
+                  .where(scope.where(Pass.unit_id), PassVersion.end_kind == VersionEnd.SUPERSEDED.value,
+                         PassVersion.ended_at.between(start, end))
+                  .group_by(Pass.enterprise_id))
+    for row in session.execute(superseded):
+        counts[PassKey(*sector_of[row.enterprise_id], "superseded")] += row.n
     return counts
 
 

@@ -50,7 +50,8 @@ OUTCOME_COLOURS = {item.code: item.chart_colour for item in verify_outcomes.OUTC
 ELIGIBLE_COLOUR = "#0b7a3e"
 BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#e8710a",
                  Basis.WAITING_PERIOD: "#c98a00", Basis.RECOVERY_EXPIRED: "#8d6e63", Basis.TEST_REQUIRED: "#1d4f91",
-                 Basis.MISSING_DATA: "#6a1b9a", Basis.UNCONFIRMED: "#00838f", Basis.OTHER: "#7b8794"}
+                 Basis.MISSING_DATA: "#6a1b9a", Basis.UNCONFIRMED: "#00838f", Basis.POSITIVE_HOLD: "#880e4f",
+                 Basis.OTHER: "#7b8794"}
 STATUS_COLOURS = {"approved": "#0b7a3e", "pending": "#c98a00", "suspended": "#7b8794", "rejected": "#b3261e"}
 PASS_COLOURS = {"valid": "#0b7a3e", "upcoming": "#1d4f91", "expired": "#7b8794", "revoked": "#b3261e"}
 
@@ -195,8 +196,10 @@ def pass_state_table(figures: Figures, dimension: Dimension, key: str, title, sh
 
 def pass_flow_table(figures: Figures, dimension: Dimension, key: str, title, sheet) -> Table:
     columns = [(PASS_FLOW_LABELS[flow], lambda m, f=flow: total(figures.pass_flows, state=f, **m))
-               for flow in PASS_FLOWS]
+               for flow in PASS_FLOWS if flow != "superseded"]
     columns.append((_l("Valid at generation time"), lambda m: total(figures.passes, state="valid", **m)))
+    # Each supersession counted by when it happened (the cards' version history), after the existing columns.
+    columns.append((PASS_FLOW_LABELS["superseded"], lambda m: total(figures.pass_flows, state="superseded", **m)))
     return _table(key, title, sheet, dimension, columns)
 
 
@@ -257,11 +260,11 @@ def format_count(value: int) -> str:
 def eligibility_chart(figures: Figures, chart_id: str = "chart-eligibility"):
     """Bars: workers eligible today, then those not eligible by reason."""
     bars = [charts.Bar(str(_("Eligible")), total(figures.eligibility, eligible=True), ELIGIBLE_COLOUR)]
-    bars += [charts.Bar(str(BASIS_LABELS[basis.value]),
-                        total(figures.eligibility, eligible=False, basis=basis.value), BASIS_COLOURS[basis])
-             for basis in INELIGIBLE_BASES]
-    # "Not confirmed by the registry" only arises where confirmed data is required: no empty bar elsewhere.
-    bars = [bar for bar in bars if bar.value or bar.label != str(BASIS_LABELS[Basis.UNCONFIRMED.value])]
+    counts = [(basis, total(figures.eligibility, eligible=False, basis=basis.value)) for basis in INELIGIBLE_BASES]
+    # A hold after a positive test is rare and brief, and "not confirmed by the registry" arises only where
+    # confirmed data is required: their bars appear only while they count someone (the table lists them).
+    bars += [charts.Bar(str(BASIS_LABELS[basis.value]), count, BASIS_COLOURS[basis])
+             for basis, count in counts if count or basis not in (Basis.POSITIVE_HOLD, Basis.UNCONFIRMED)]
     description = _("%(eligible)s of %(workers)s evaluated workers are eligible today; the bars below show why "
                     "the others are not. The table beside gives the same numbers.",
                     eligible=format_count(bars[0].value), workers=format_count(sum(bar.value for bar in bars)))

@@ -6,6 +6,7 @@ from datetime import date
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from portal.plugins.default import positive_hold as hold_refusal
 from portal.plugins.default import require_confirmed
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis, Dose, Eligibility, NegativeTest, WorkerFacts
@@ -14,6 +15,16 @@ from portal.workers.vaccines import BY_CODE
 
 #: The answer for a worker whose unit is not active: no rule can make them eligible.
 UNIT_NOT_ACTIVE_REASON = _l("The rules of this worker's pilot unit are not active on the portal now.")
+
+
+def positive_hold(worker) -> date | None:
+    """Return the day ``worker`` was put on hold after a positive test, unless a recovery or a negative test
+    dated after that day is recorded since (then None: the hold is over)."""
+    since = getattr(worker, "tested_positive_on", None)
+    if since is None:
+        return None
+    cleared = [day for day in (worker.recovered_on, worker.tested_on) if day is not None and day > since]
+    return None if cleared else since
 
 
 def worker_facts(worker) -> WorkerFacts:
@@ -50,6 +61,7 @@ def worker_facts(worker) -> WorkerFacts:
         business_type=enterprise.business_type if enterprise else None,
         recovery_provenance=getattr(worker, "recovery_provenance", None) or "declared",
         recovery_differences=_differences(getattr(worker, "recovery_registry", None)),
+        positive_hold_since=positive_hold(worker),
     )
 
 
@@ -77,6 +89,9 @@ def evaluate(registry: UnitRegistry, worker, on_date: date) -> Eligibility:
         return Eligibility(False, Basis.OTHER, UNIT_NOT_ACTIVE_REASON)
     facts = worker_facts(worker)
     answer = registry.eligibility(unit_code, facts, on_date)
+    if answer.eligible and facts.positive_hold_since is not None:
+        # A unit may tighten the rule, never loosen it: a worker on hold gets no card whatever it answers.
+        return hold_refusal(facts)
     required_from = confirmed_required_from()
     if required_from is not None and on_date >= required_from:
         answer = require_confirmed(facts, answer)

@@ -42,6 +42,19 @@ ACTIONS = {
     "reinstate": (frozenset({SUSPENDED}), APPROVED, "enterprise.reinstated"),
 }
 REASON_REQUIRED = frozenset({"reject", "suspend"})
+#: Decisions that revoke every card: the official confirms them with the count in front of them.
+CONFIRMED_ACTIONS = frozenset({"reject", "suspend"})
+
+
+def cards_at_stake(session: Session, enterprise: Enterprise) -> int:
+    """Count the active green cards a suspension or a rejection of ``enterprise`` would revoke."""
+    answers = events.cards_at_stake.send(enterprise, session=session)
+    return sum(int(count or 0) for _receiver, count in answers)
+
+
+def needs_confirmation(action: str, reason: str | None, confirmed: bool) -> bool:
+    """Say whether the official must first confirm ``action`` (a reason given, not yet confirmed)."""
+    return action in CONFIRMED_ACTIONS and not confirmed and bool(clean_text(reason))
 
 
 def allowed_actions(enterprise: Enterprise) -> list[str]:

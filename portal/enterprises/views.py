@@ -13,7 +13,7 @@ from portal.enterprises import queue as queues
 from portal.enterprises.access import get_visible_enterprise_or_404
 from portal.enterprises.forms import NOT_IN_PILOT, DecisionForm, EnterpriseEditForm, RegistrationForm
 from portal.extensions import db, limiter
-from portal.forms import place_refusal
+from portal.forms import confirmed, place_refusal
 from portal.i18n import localized
 from portal.messages import Conflict, Refusal
 from portal.panels import panels
@@ -173,6 +173,9 @@ def decide(enterprise_id: int):
     form = DecisionForm()
     if form.validate():
         registry = current_registry()
+        if decisions.needs_confirmation(form.action.data, form.reason.data, confirmed(request.form)):
+            return render_template("enterprises/confirm_decision.html", enterprise=enterprise, form=form,
+                                   action=form.action.data, cards=decisions.cards_at_stake(db.session, enterprise))
         try:
             decision = decisions.decide(db.session, registry, enterprise_id, form.action.data, current_user,
                                         form.reason.data, form.version.data)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.clock import local_today, start_of_local_day
 from portal.eligibility.models import EligibilitySnapshot
@@ -52,6 +52,7 @@ class WorkerRow:
     worker: Worker
     snapshot: EligibilitySnapshot | None
     pass_: Pass | None
+    has_history: bool = False  # the worker held a card once (their card history has something to show)
 
     @property
     def eligible(self) -> bool:
@@ -100,10 +101,18 @@ def worker_rows(session, enterprise_id: int, *, which: str = "all", query: str =
     for clause in (_filter_clause(which), _search_clause(query)):
         if clause is not None:
             statement = statement.where(clause)
-    statement = statement.order_by(Worker.name_key, Worker.id)
+    any_card = aliased(Pass)  # not the outer query's active card
+    held_one = select(any_card.id).where(any_card.worker_id == Worker.id).exists().label("has_history")
+    statement = statement.add_columns(held_one).order_by(Worker.name_key, Worker.id)
     found = paginate(session, statement, page=page, per_page=per_page, scalars=False)
-    found.items = [WorkerRow(worker, snapshot, pass_) for worker, snapshot, pass_ in found.items]
+    found.items = [WorkerRow(worker, snapshot, pass_, bool(held))
+                   for worker, snapshot, pass_, held in found.items]
     return found
+
+
+def snapshot_of(session, worker_id: int) -> EligibilitySnapshot | None:
+    """Return the worker's eligibility as last evaluated (None: not evaluated yet)."""
+    return session.get(EligibilitySnapshot, worker_id)
 
 
 @dataclass(frozen=True)

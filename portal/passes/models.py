@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import UTCDateTime
@@ -82,3 +82,58 @@ def revocation_message(code: str, note=None) -> Message:
         return note
     label = Message.of(REVOCATION_REASONS.get(code, code))
     return Message.of(REASON_WITH_NOTE, reason=label, note=note) if note is not None else label
+
+
+class VersionEnd(str, Enum):
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+
+
+class PassVersion(db.Model):
+    """One version of a card as it was printed: what its QR and PDF said, and how it ended.
+
+    A row is written when a version is issued and closed (``ended_at``) when a newer version
+    supersedes it or the card is revoked; the open row of an active card describes that card. The
+    checkpoint reads it to show an older card as printed, and the card history lists them all.
+    """
+
+    __tablename__ = "pass_versions"
+    __table_args__ = (
+        UniqueConstraint("pass_id", "version"),
+        # Supersessions and revocations in a period (the report), newest first.
+        Index("ix_pass_versions_ended", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pass_id: Mapped[int] = mapped_column(ForeignKey("passes.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    route_from: Mapped[str] = mapped_column(String(300))
+    route_to: Mapped[str] = mapped_column(String(300))
+    windows: Mapped[list] = mapped_column(JSON)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    content_digest: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_kind: Mapped[str | None] = mapped_column(String(16))  # a VersionEnd value
+    # Why it ended: a revocation code (portal.vocabulary.REVOCATION_REASONS) and its stored note; for a
+    # supersession, what changed ("worker data changed") as the audit trail says it.
+    end_code: Mapped[str | None] = mapped_column(String(32))
+    end_note: Mapped[dict | None] = mapped_column(JSON)
+    #: When this version was last laid out on a print sheet (None: a replaced card waits to be reprinted).
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    pass_ = relationship("Pass", backref=backref("versions", order_by="PassVersion.version",
+                                                 cascade="all, delete-orphan", passive_deletes=True))
+    issued_by = relationship("User", foreign_keys=[issued_by_id])
+    ended_by = relationship("User", foreign_keys=[ended_by_id])
+
+    @property
+    def revocation(self) -> Message | None:
+        """Why this version was revoked, in the reader's language (None when it was not)."""
+        if self.end_kind != VersionEnd.REVOKED.value or not self.end_code:
+            return None
+        return revocation_message(self.end_code, self.end_note)

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record
-from portal.clock import utcnow
+from portal.clock import local_today, utcnow
+from portal.eligibility.upkeep import RefreshScope, refresh_eligibility
 from portal.messages import Message, literal
 from portal.passes.follow_up import when_committed
-from portal.passes.models import Pass, PassStatus, revocation_message
-from portal.vocabulary import REVOCATION_REASONS
+from portal.passes.history import close_version
+from portal.passes.models import Pass, PassStatus, VersionEnd, revocation_message
+from portal.vocabulary import POSITIVE_TEST_REASON, REVOCATION_ALIASES, REVOCATION_REASONS
 
 
 def typed_note(text: str | None) -> Message | None:
@@ -26,6 +28,7 @@ def typed_note(text: str | None) -> Message | None:
 
 def revoke_pass(session, registry, pass_: Pass, actor, code: str, note: Message | None = None) -> bool:
     """Revoke ``pass_`` for reason ``code`` (with ``note``); return False when it was already revoked."""
+    code = REVOCATION_ALIASES.get(code, code)
     if code not in REVOCATION_REASONS:
         raise ValueError(f"unknown revocation reason {code!r}")
     if pass_.is_revoked:
@@ -35,6 +38,7 @@ def revoke_pass(session, registry, pass_: Pass, actor, code: str, note: Message 
     pass_.revoked_at = utcnow()
     pass_.revoked_by_id = getattr(actor, "id", None)
     pass_.revocation_code, pass_.revocation_note = code, stored_note
+    close_version(session, pass_, actor, VersionEnd.REVOKED, code=code, note=stored_note, at=pass_.revoked_at)
     session.flush()
     record(session, actor, "pass.revoked", pass_, reason=code, before={"status": PassStatus.ACTIVE.value},
            after={"status": PassStatus.REVOKED.value, "serial": pass_.serial, "version": pass_.version,
@@ -43,7 +47,16 @@ def revoke_pass(session, registry, pass_: Pass, actor, code: str, note: Message 
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         words = revocation_message(code, stored_note).render()
     when_committed(session, registry, pass_, "portal_pass_revoked", reason=words)
+    if code == POSITIVE_TEST_REASON:
+        hold_after_positive_test(session, registry, pass_.worker, local_today(pass_.revoked_at))
     return True
+
+
+def hold_after_positive_test(session, registry, worker, day) -> None:
+    """Put ``worker`` on hold from ``day``: no card until a recovery or a negative test dated after it."""
+    worker.tested_positive_on = day
+    now = utcnow()
+    refresh_eligibility(session, registry, RefreshScope(worker_ids=(worker.id,)), on_date=local_today(now), now=now)
 
 
 def revoke_all_for_enterprise(session, registry, enterprise, actor, code: str, note: Message | None = None) -> int:

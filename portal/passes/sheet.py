@@ -14,13 +14,13 @@ from collections.abc import Collection
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.orm import joinedload
 
 from portal import events
-from portal.clock import local_today, start_of_local_day
+from portal.clock import local_today, start_of_local_day, utcnow
 from portal.jobs.services import Outcome
-from portal.passes.models import Pass, PassStatus
+from portal.passes.models import Pass, PassStatus, PassVersion
 from portal.plugins import current_registry
 from portal.printing.card import build_card
 from portal.printing.render import render_print_sheet, sheet_pages
@@ -59,11 +59,48 @@ def printable_passes(session, enterprise_id: int, today: date | None = None, *,
     return sorted(found.values(), key=lambda pass_: (pass_.worker.name_key, pass_.worker.id))
 
 
+def cards_to_reprint(session, enterprise_id: int, today: date | None = None) -> list[Pass]:
+    """Return the enterprise's active cards replaced by a new version that no print sheet has carried since."""
+    current = and_(PassVersion.pass_id == Pass.id, PassVersion.version == Pass.version)
+    return session.scalars(
+        select(Pass).join(Pass.worker).join(PassVersion, current)
+        .where(*_printable(enterprise_id, today), Pass.version > 1, PassVersion.printed_at.is_(None))
+        .options(joinedload(Pass.worker)).order_by(Worker.name_key, Worker.id)
+    ).unique().all()
+
+
+def reprint_count(session, enterprise_id: int, today: date | None = None) -> int:
+    """Count :func:`cards_to_reprint`."""
+    current = and_(PassVersion.pass_id == Pass.id, PassVersion.version == Pass.version)
+    return session.scalar(select(func.count()).select_from(Pass).join(PassVersion, current).where(
+        *_printable(enterprise_id, today), Pass.version > 1, PassVersion.printed_at.is_(None)))
+
+
+def passes_by_serial(session, enterprise_id: int, serials: Collection[str]) -> list[Pass]:
+    """Return the enterprise's printable cards among ``serials`` (typed by HR; others are ignored)."""
+    wanted = sorted({serial.strip().upper() for serial in serials if serial.strip()})[:CHUNK]
+    if not wanted:
+        return []
+    return session.scalars(select(Pass).where(*_printable(enterprise_id, None), Pass.serial.in_(wanted))).all()
+
+
+def mark_printed(session, printed: Collection[tuple[int, int]]) -> None:
+    """Record that these (pass id, version) were laid out on a sheet: they no longer wait to be reprinted."""
+    now = utcnow()
+    wanted = sorted(printed)
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
+        session.execute(update(PassVersion).where(
+            tuple_(PassVersion.pass_id, PassVersion.version).in_(chunk)).values(printed_at=now),
+            execution_options={"synchronize_session": False})
+
+
 def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str = "vi",
                     pass_ids: list[int] | None = None):
     """Print the enterprise's active passes (or those of ``pass_ids``): an index, then four cards to an A4 page."""
     session = ctx.session
     passes = printable_passes(session, enterprise_id, pass_ids=pass_ids)
+    printed = [(pass_.id, pass_.version) for pass_ in passes]
     tax_code = passes[0].enterprise.tax_code if passes else str(enterprise_id)
     session.expunge_all()  # keep what was loaded, then end the transaction before the long part
     session.rollback()
@@ -86,5 +123,6 @@ def print_sheet_job(ctx, *, enterprise_id: int, base_url: str, card_locale: str 
     # Whoever asked hears that it is ready (a mail, from portal.wiring's receiver).
     events.print_sheet_ready.send(enterprise_id, session=session, job_id=ctx.job_id, user_id=ctx.user_id,
                                   count=total, base_url=base_url)
+    mark_printed(session, printed)
     session.commit()
     return Outcome({"count": total, "pages": card_pages + index_pages, "index_pages": index_pages}, summary=ready)

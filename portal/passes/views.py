@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from portal.auth.access import can_decide_enterprise, can_see_enterprise, role_required
@@ -10,11 +11,13 @@ from portal.auth.models import Role
 from portal.clock import local_today
 from portal.errors import render_error
 from portal.extensions import db
+from portal.forms import confirmed
 from portal.jobs.services import enqueue
 from portal.messages import Refusal
 from portal.navigation import has_endpoint
 from portal.panels import Panel
-from portal.passes import issuing, listing, revoking
+from portal.passes import history as card_history
+from portal.passes import issuing, listing, revoking, sheet
 from portal.passes.forms import RevokeForm
 from portal.passes.models import Pass
 from portal.passes.pdf import check_downloadable, pass_pdf, pdf_filename
@@ -68,20 +71,38 @@ def index():
         "passes/index.html", enterprise=enterprise, refusal=issuing.issuing_refusal(current_registry(), enterprise),
         page=page, counts=listing.row_counts(db.session, enterprise.id, today), which=which, query=query,
         printable=printable_count(db.session, enterprise.id, today), today=today,
+        to_reprint=sheet.reprint_count(db.session, enterprise.id, today),
         status_of=listing.display_status, last_day=listing.last_valid_day, revoke_form=RevokeForm(formdata=None),
     )
+
+
+@bp.get("/passes/workers/<int:worker_id>/issue")
+@role_required(Role.HR)
+def confirm_issue(worker_id: int):
+    """Ask HR to confirm issuing a new card to a worker whose last card was revoked (why, when, by whom)."""
+    worker = get_manageable_worker_or_404(db.session, worker_id)
+    revoked = issuing.last_revoked_pass(db.session, worker.id)
+    if revoked is None:
+        return redirect(url_for("passes.index"))
+    return render_template("passes/confirm_issue.html", worker=worker, revoked=revoked,
+                           snapshot=listing.snapshot_of(db.session, worker.id),
+                           next_url=safe_next(request.args.get("next"), url_for("passes.index")))
 
 
 @bp.post("/passes/workers/<int:worker_id>/issue")
 @role_required(Role.HR)
 def issue(worker_id: int):
-    """Issue one worker's green card (or bring it up to date)."""
+    """Issue one worker's green card (or bring it up to date); after a revocation, only once HR confirms."""
     worker = get_manageable_worker_or_404(db.session, worker_id)
     current = issuing.active_pass_for(db.session, worker.id)
     before = current.version if current else None
     try:
-        pass_ = issuing.issue_pass(db.session, current_registry(), worker, current_user)
+        pass_ = issuing.issue_pass(db.session, current_registry(), worker, current_user,
+                                   confirmed=confirmed(request.form))
         db.session.commit()
+    except issuing.ReissueNotConfirmed:
+        db.session.rollback()
+        return redirect(url_for("passes.confirm_issue", worker_id=worker.id, next=request.form.get("next") or None))
     except Refusal as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
@@ -96,16 +117,28 @@ def issue(worker_id: int):
     return redirect(_back())
 
 
+@bp.get("/passes/issue-all")
+@role_required(Role.HR)
+def confirm_issue_all():
+    """Show how many cards "issue for all eligible" would issue or check, and whom it skips, before HR confirms."""
+    enterprise = current_user.enterprise
+    return render_template("passes/confirm_issue_all.html", enterprise=enterprise,
+                           refusal=issuing.issuing_refusal(current_registry(), enterprise),
+                           preview=issuing.issue_all_preview(db.session, enterprise.id))
+
+
 @bp.post("/passes/issue-all")
 @role_required(Role.HR)
 def issue_all():
-    """Issue the cards of every eligible worker at once (as a background job for large enterprises)."""
+    """Issue the cards of every eligible worker at once (as a background job for large enterprises), once confirmed."""
     enterprise = current_user.enterprise
     registry = current_registry()
     refusal = issuing.issuing_refusal(registry, enterprise)
     if refusal:
         flash(str(refusal), "error")
         return redirect(_back())
+    if not confirmed(request.form):
+        return redirect(url_for("passes.confirm_issue_all"))
     workers = db.session.scalar(select(func.count()).select_from(Worker).where(
         Worker.enterprise_id == enterprise.id, Worker.active.is_(True)))
     if workers > current_app.config.get("PASSES_ISSUE_ALL_INLINE_MAX", issuing.ISSUE_ALL_INLINE_MAX):
@@ -114,14 +147,20 @@ def issue_all():
         db.session.commit()
         return redirect(url_for("jobs.status", job_id=job.id))
     try:
-        result = issuing.issue_all_eligible(db.session, registry, enterprise, current_user)
+        result = issuing.issue_all_eligible(db.session, registry, enterprise, current_user, confirmed=True)
         db.session.commit()
     except Refusal as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
         return redirect(_back())
-    flash(str(result.message()), "success")
+    flash(with_link(str(result.message()), url_for("passes.index", show="with_pass"), _("Next: print the cards")),
+          "success")
     return redirect(_back())
+
+
+def with_link(text: str, url: str, label: str) -> Markup:
+    """Return ``text`` followed by a link (a flash message that says what to do next)."""
+    return Markup('{} <a href="{}">{}</a>').format(text, url, label)
 
 
 @bp.post("/passes/<int:pass_id>/revoke")
@@ -146,6 +185,17 @@ def revoke(pass_id: int):
     else:
         flash(_("This green card was already revoked."), "info")
     return redirect(_back(fallback))
+
+
+@bp.get("/passes/workers/<int:worker_id>/history")
+@role_required(Role.HR, Role.OFFICIAL, Role.ADMIN)
+def history(worker_id: int):
+    """Show every version of every card of a worker as printed: issued, superseded or revoked, when, by whom, why."""
+    worker = db.session.get(Worker, worker_id)
+    if worker is None or not can_see_enterprise(current_user, worker.enterprise):
+        abort(404)
+    return render_template("passes/history.html", worker=worker,
+                           versions=card_history.worker_history(db.session, worker.id), last_day=listing.last_valid_day)
 
 
 @bp.get("/passes/<int:pass_id>.pdf")
@@ -177,6 +227,37 @@ def print_sheet():
         return redirect(url_for("passes.index"))
     job = enqueue(db.session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": public_base_url(),
                                               "card_locale": "vi"},
+                  user_id=current_user.id, enterprise_id=enterprise.id)
+    db.session.commit()
+    return redirect(url_for("jobs.status", job_id=job.id))
+
+
+@bp.get("/passes/reprint")
+@role_required(Role.HR)
+def reprint():
+    """List the cards replaced by a new version since they were last printed, to print only those (or chosen ones)."""
+    enterprise = current_user.enterprise
+    return render_template("passes/reprint.html", enterprise=enterprise,
+                           cards=sheet.cards_to_reprint(db.session, enterprise.id), last_day=listing.last_valid_day)
+
+
+@bp.post("/passes/reprint")
+@role_required(Role.HR)
+def print_chosen():
+    """Start a print sheet of the chosen cards only (ticked in the list, or typed by serial)."""
+    enterprise = current_user.enterprise
+    if not is_active(current_registry(), enterprise.unit.code):
+        flash(str(UNIT_NOT_ACTIVE), "error")
+        return redirect(url_for("passes.reprint"))
+    ids = {int(value) for value in request.form.getlist("pass_id") if value.isdigit()}
+    typed = request.form.get("serials", "").replace(",", " ").split()
+    ids |= {pass_.id for pass_ in sheet.passes_by_serial(db.session, enterprise.id, typed)}
+    chosen = sheet.printable_passes(db.session, enterprise.id, pass_ids=ids) if ids else []
+    if not chosen:
+        flash(_("Choose at least one active green card to print."), "error")
+        return redirect(url_for("passes.reprint"))
+    job = enqueue(db.session, "print_sheet", {"enterprise_id": enterprise.id, "base_url": public_base_url(),
+                                              "card_locale": "vi", "pass_ids": [pass_.id for pass_ in chosen]},
                   user_id=current_user.id, enterprise_id=enterprise.id)
     db.session.commit()
     return redirect(url_for("jobs.status", job_id=job.id))

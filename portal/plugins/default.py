@@ -62,8 +62,21 @@ def completing_dose(doses: tuple[Dose, ...]) -> Dose | None:
     return None
 
 
+def positive_hold(worker: WorkerFacts) -> Eligibility | None:
+    """Return the refusal for a worker on hold after a positive test (``worker.positive_hold_since``), else None."""
+    since = worker.positive_hold_since
+    if since is None:
+        return None
+    return Eligibility(False, Basis.POSITIVE_HOLD,
+                       _l("Tested positive on %(day)s; needs a recovery or a negative test after that date.",
+                          day=format_date(since)))
+
+
 def default_eligibility(worker: WorkerFacts, on_date: date) -> Eligibility:
-    """Decide eligibility on ``on_date`` by the city's default rule."""
+    """Decide eligibility on ``on_date`` by the city's default rule (a worker on hold is refused first)."""
+    held = positive_hold(worker)
+    if held is not None:
+        return held
     doses = tuple(sorted((d for d in worker.doses if d.given_on is None or d.given_on <= on_date),
                          key=lambda d: (d.given_on or date.min, d.number)))
     incomplete = [d for d in doses if d.given_on is None or not d.product]

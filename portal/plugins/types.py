@@ -170,6 +170,9 @@ class WorkerFacts:
     #: Where ``recovered_on`` stands against the registry (a :class:`Provenance` value), and what differs.
     recovery_provenance: str = Provenance.DECLARED.value
     recovery_differences: tuple[str, ...] = ()
+    #: The day the worker's card was revoked because they tested positive, while no recovery or negative
+    #: test dated after it is recorded (None otherwise): the worker is on hold and may hold no card.
+    positive_hold_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,7 @@ class Basis(str, Enum):
     TEST_REQUIRED = "test_required"
     MISSING_DATA = "missing_data"
     UNCONFIRMED = "unconfirmed"
+    POSITIVE_HOLD = "positive_hold"
     OTHER = "other"
 
 

@@ -39,7 +39,7 @@ from portal.health.models import HealthRecord
 from portal.imports.models import ImportBatch, ImportStatus
 from portal.jobs.models import Job, JobStatus
 from portal.messages import Refusal
-from portal.passes.models import Pass
+from portal.passes.models import Pass, PassVersion
 from portal.storage import blob_store
 from portal.storage.cache import ROOT as CACHE_ROOT
 from portal.workers.models import VaccineDose, Worker
@@ -230,8 +230,8 @@ def _erase_workers(session, registry, ids: list[int], now: datetime, done: Surve
             # its row id ("E" never starts a real CCCD or CMND).
             full_name=ERASED_NAME, name_key="", citizen_id=literal("E", String) + cast(workers.c.id, String),
             date_of_birth=ERASED_BIRTH_DATE, phone="", home_address="", home_ward="", home_district="",
-            job_title="", recovered_on=None, test_kind=None, tested_on=None, recovery_registry=None,
-            test_registry=None, erased_at=now),
+            job_title="", recovered_on=None, test_kind=None, tested_on=None, tested_positive_on=None,
+            recovery_registry=None, test_registry=None, erased_at=now),
         execution_options={"synchronize_session": False})
     # The rule's reason carries the dates of doses, recovery and tests: it goes, the basis stays.
     session.execute(update(EligibilitySnapshot).where(EligibilitySnapshot.worker_id.in_(ids))
@@ -249,6 +249,12 @@ def _erase_passes(session, pass_ids: list[int]) -> None:
         # A revocation's note may be typed by HR (names, phones): it goes; its reason code and the status stay.
         session.execute(update(table).where(table.c.id.in_(pass_ids[start:start + BATCH_SIZE]))
                         .values(route_from="", content_digest=ERASED_DIGEST, revocation_note=None),
+                        execution_options={"synchronize_session": False})
+        # Each version as printed keeps the name and home address it carried: they go too.
+        versions = PassVersion.__table__
+        session.execute(update(versions).where(versions.c.pass_id.in_(pass_ids[start:start + BATCH_SIZE]))
+                        .values(holder_name=ERASED_NAME, route_from="", content_digest=ERASED_DIGEST,
+                                end_note=None),
                         execution_options={"synchronize_session": False})
 
 

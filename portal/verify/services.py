@@ -1,7 +1,7 @@
 """Checkpoint verification: signature first, then the pass's state in the database, then the clock."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal.clock import HCMC, end_of_local_day, local, start_of_local_day, utcnow
 from portal.db import utc
 from portal.enterprises.models import Enterprise, EnterpriseStatus
-from portal.passes.models import Pass, PassStatus
+from portal.passes.models import Pass, PassStatus, PassVersion
 from portal.plugins.types import CommuteWindow
 from portal.tokens.codec import InvalidToken, TokenPayload, decode_token
 from portal.tokens.pass_data import parse_windows, timing, valid_days
@@ -39,7 +39,7 @@ class Verification:
 
     No field is filled for an invalid token: nothing it says can be trusted. A superseded card is
     described only by what its own token proves (``as_printed``): its printed name, dates and windows,
-    never the newer card's route or details.
+    and the route printed on it (its version's history, ``pass_versions``), never the newer card's details.
     """
 
     outcome: Outcome
@@ -181,6 +181,13 @@ FIND_PASS = (
     .where(_passes.c.serial == bindparam("serial"))
 )
 RECORD = insert(VerificationRecord.__table__)
+_versions = PassVersion.__table__
+#: The route printed on one version of a card (an older card shows its own, never the newer card's).
+FIND_PRINTED_ROUTE = (
+    select(_versions.c.route_from, _versions.c.route_to)
+    .join(_passes, _passes.c.id == _versions.c.pass_id)
+    .where(_passes.c.serial == bindparam("serial"), _versions.c.version == bindparam("version"))
+)
 
 
 def verify(source: Session | Connection | PassReader, token: str, *, now: datetime | None = None,
@@ -200,7 +207,20 @@ def verify(source: Session | Connection | PassReader, token: str, *, now: dateti
         payload = decode(token, keys)
     except InvalidToken as error:
         return Verification(Outcome.INVALID, now, reason=str(error))
-    return judge(find_pass(source, payload.serial), payload, now)
+    return with_printed_route(judge(find_pass(source, payload.serial), payload, now), source)
+
+
+def with_printed_route(result: Verification, source) -> Verification:
+    """Add to a superseded card's answer the route printed on it (kept in its version's history)."""
+    if result.outcome is not Outcome.SUPERSEDED or not result.as_printed:
+        return result
+    finder = getattr(source, "find_printed_route", None)
+    if finder is not None:
+        route = finder(result.serial, result.version)
+    else:
+        connection = source if isinstance(source, Connection) else source.connection()
+        route = connection.execute(FIND_PRINTED_ROUTE, {"serial": result.serial, "version": result.version}).first()
+    return replace(result, route_from=route[0], route_to=route[1]) if route else result
 
 
 def judge(state: PassState | None, payload: TokenPayload, now: datetime) -> Verification:

@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from portal.verify import services
-from portal.verify.services import FIND_PASS, RECORD, PassState
+from portal.verify.services import FIND_PASS, FIND_PRINTED_ROUTE, RECORD, PassState
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class ScanStore:
         self.dialect = dialect.name
         self.errors = dialect.loaded_dbapi.Error
         self._find_sql, self._find_names = _compiled(FIND_PASS, dialect)
+        self._route_sql, self._route_names = _compiled(FIND_PRINTED_ROUTE, dialect)
         self._record_sql, self._record_names = _compiled(RECORD.values(at=None, outcome=None, unit_id=None,
                                                                        sector=None), dialect)
         self._row_processors = [_result_processor(column.type, dialect) for column in FIND_PASS.selected_columns]
@@ -71,7 +72,7 @@ class ScanStore:
         if self._scan_sql is None:
             result = services.judge(self.find_pass(payload.serial), payload, now)
             self.record(result.record_row())
-            return result
+            return services.with_printed_route(result, self)
         guess = services.token_outcome(payload, now).value
         row = self._run(self._scan_sql, {"serial": payload.serial, "at": now, "outcome": guess}, fetch=True)
         state = self._state(row[:-1]) if row is not None else None
@@ -81,7 +82,7 @@ class ScanStore:
             self.record(record)
         elif (record["outcome"], record["unit_id"], record["sector"]) != (guess, state.unit_id, state.sector):
             self._run(self._correct_sql, {**record, "id": row[-1]}, fetch=False)
-        return result
+        return services.with_printed_route(result, self)
 
     # -- the statements ---------------------------------------------------------
 
@@ -89,6 +90,12 @@ class ScanStore:
         """Return the state of pass ``serial`` as committed now, or None."""
         row = self._run(self._find_sql, self._params(self._find_names, {"serial": serial}), fetch=True)
         return self._state(row) if row is not None else None
+
+    def find_printed_route(self, serial: str, version: int) -> tuple[str, str] | None:
+        """Return the route printed on version ``version`` of card ``serial`` (a superseded card), or None."""
+        row = self._run(self._route_sql, self._params(self._route_names, {"serial": serial, "version": version}),
+                        fetch=True)
+        return (row[0], row[1]) if row is not None else None
 
     def _state(self, row) -> PassState:
         return PassState(*(value if process is None else process(value)

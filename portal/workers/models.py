@@ -44,6 +44,9 @@ class Worker(db.Model):
     recovery_registry: Mapped[dict | None] = mapped_column(JSON)
     test_provenance: Mapped[str] = mapped_column(String(16), default="declared", server_default="declared")
     test_registry: Mapped[dict | None] = mapped_column(JSON)
+    #: The local day a card of this worker was revoked as "tested positive": the worker is on hold (no
+    #: card) until a recovery or a negative test dated after it (portal.eligibility.facts.positive_hold).
+    tested_positive_on: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,7 +14,7 @@ from portal.clock import local_today
 from portal.extensions import db
 from portal.forms import place_refusal
 from portal.i18n import localized
-from portal.messages import Refusal
+from portal.messages import Refusal, notice_markup, take_notices
 from portal.plugins import current_registry
 from portal.security import page_number
 from portal.units.services import UNIT_NOT_ACTIVE, is_active
@@ -78,6 +78,8 @@ def edit(worker_id: int):
                                                                  current_user))
         if saved is not None:
             flash(_("The data of %(name)s was saved.", name=saved.full_name), "success")
+            for notice in take_notices(db.session):  # e.g. the card replaced: print it again
+                flash(notice_markup(notice), "warning")
             return redirect(url_for("workers.edit", worker_id=saved.id))
     return _render_form(form, worker, DeactivateForm(today=local_today(), formdata=None))
 

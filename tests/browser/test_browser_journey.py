@@ -154,6 +154,9 @@ def _journey(contexts, world, today, screenshot, tmp_path, live_server, app):
 
     # 4. HR issues green cards for everyone eligible: two of the three.
     hr.goto("/passes")
+    hr.click("a[href$='/passes/issue-all']")
+    hr.wait_for_load_state()
+    hr.check("input[name=confirm]")  # the confirmation says how many cards it touches
     hr.click("form[action$='/passes/issue-all'] button[type=submit]")
     hr.wait_for_load_state()
     screenshot(hr, "journey-4-hr-cards")

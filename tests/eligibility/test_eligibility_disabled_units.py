@@ -162,7 +162,8 @@ def test_the_official_and_the_admin_walk_every_page_of_a_disabled_unit(pilot, wi
                             follow_redirects=True)
     assert approve.status_code == 200 and NOT_ACTIVE in approve.get_data(as_text=True)
     suspend = client.submit(f"/enterprises/{unit.enterprise_id}/decision",
-                            {"action": "suspend", "reason": "Tạm ngưng", "version": 1}, follow_redirects=True)
+                            {"action": "suspend", "reason": "Tạm ngưng", "version": 1, "confirm": "y"},
+                            follow_redirects=True)
     assert suspend.status_code == 200 and "bị tạm dừng" in suspend.get_data(as_text=True)
     client.submit("/logout")
 

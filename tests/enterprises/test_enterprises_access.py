@@ -91,7 +91,8 @@ def test_detail_of_an_enterprise_that_does_not_exist_is_404(client, auth, world)
 def test_decision(app, client, auth, world, role):
     _as(auth, world, role)
     response = client.submit(f"/enterprises/{world.enterprise_a}/decision",
-                             {"action": "suspend", "reason": "Phát hiện ca F0", "version": "1"})
+                             {"action": "suspend", "reason": "Phát hiện ca F0", "version": "1",
+                              "confirm": "y"})
     _check(response, DECIDE_ON_A[role])
     from portal.extensions import db
 

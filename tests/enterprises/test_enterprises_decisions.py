@@ -25,8 +25,9 @@ def _version(client, enterprise_id: int) -> str:
 
 def _decide(client, enterprise_id: int, action: str, reason: str = "", version: str | None = None, **kwargs):
     version = version if version is not None else _version(client, enterprise_id)
+    # "confirm": the step that shows how many cards a suspension or rejection revokes (tested below) is taken.
     return client.submit(f"/enterprises/{enterprise_id}/decision",
-                         {"action": action, "reason": reason, "version": version}, **kwargs)
+                         {"action": action, "reason": reason, "version": version, "confirm": "y"}, **kwargs)
 
 
 def _enterprise(app, enterprise_id: int) -> Enterprise:

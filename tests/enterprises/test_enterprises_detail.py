@@ -63,7 +63,8 @@ def test_enterprise_without_workers(app, client, auth, world, registry):
 def test_history_shows_who_when_what_why_and_the_change(app, client, auth, world):
     auth.login(world.official_x)
     client.submit(f"/enterprises/{world.enterprise_a}/decision",
-                  {"action": "suspend", "reason": "Phát hiện ca F0 tại xưởng", "version": "1"})
+                  {"action": "suspend", "reason": "Phát hiện ca F0 tại xưởng", "version": "1",
+                   "confirm": "y"})
     client.submit(f"/enterprises/{world.enterprise_a}/decision", {"action": "reinstate", "reason": "", "version": "2"})
     page = client.get(f"/enterprises/{world.enterprise_a}").get_data(as_text=True)
     rows = re.findall(r"<tr>\s*<td class=\"nowrap\" data-label=\"Thời điểm\">(.*?)</tr>", page, re.S)

@@ -18,7 +18,8 @@ def _version(client, enterprise_id: int) -> str:
 
 def _decide(client, enterprise_id: int, action: str, reason: str = ""):
     response = client.submit(f"/enterprises/{enterprise_id}/decision",
-                             {"action": action, "reason": reason, "version": _version(client, enterprise_id)})
+                             {"action": action, "reason": reason, "version": _version(client, enterprise_id),
+                              "confirm": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -74,7 +75,7 @@ def test_a_decision_that_fails_sends_nothing(app, client, auth, outbox, world):
     version = _version(client, enterprise_id)
     client.submit(f"/enterprises/{enterprise_id}/decision", {"action": "approve", "reason": "", "version": version})
     stale = client.submit(f"/enterprises/{enterprise_id}/decision",
-                          {"action": "suspend", "reason": "Cũ", "version": version})
+                          {"action": "suspend", "reason": "Cũ", "version": version, "confirm": "y"})
     assert stale.status_code in (200, 302, 409)
     assert [mail.kind for mail in outbox()] == ["enterprise.approved"]
 

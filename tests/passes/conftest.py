@@ -44,12 +44,13 @@ class Helpers:
         evaluate_everyone(self.app)  # written without the services: evaluate as the nightly command would
         return worker_id
 
-    def issue(self, worker_id: int, actor_email: str) -> int:
+    def issue(self, worker_id: int, actor_email: str, *, confirmed: bool = False) -> int:
         from portal.passes.issuing import issue_pass
         from portal.workers.models import Worker
 
         with self.app.app_context():
-            pass_ = issue_pass(db.session, self.registry, db.session.get(Worker, worker_id), self.user(actor_email))
+            pass_ = issue_pass(db.session, self.registry, db.session.get(Worker, worker_id), self.user(actor_email),
+                               confirmed=confirmed)
             db.session.commit()
             return pass_.id
 

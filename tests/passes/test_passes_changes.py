@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
@@ -188,6 +189,11 @@ def test_a_reinstated_enterprise_issues_new_cards(client, auth, app, world, help
     old = helpers.pass_of(world.worker_a)
     _set_status_as_the_enterprises_feature_does(app, world.enterprise_a, "suspended", "tạm dừng")
     _set_status_as_the_enterprises_feature_does(app, world.enterprise_a, "approved", None)
-    new_id = helpers.issue(world.worker_a, world.hr_a)
+    # Issuing again after a revocation (here, the suspension's) needs HR's confirmation.
+    from portal.passes.issuing import ReissueNotConfirmed
+
+    with pytest.raises(ReissueNotConfirmed):
+        helpers.issue(world.worker_a, world.hr_a)
+    new_id = helpers.issue(world.worker_a, world.hr_a, confirmed=True)
     new = helpers.pass_of(world.worker_a)
     assert new.id == new_id != old.id and new.serial != old.serial and new.version == 1

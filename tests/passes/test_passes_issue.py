@@ -118,11 +118,23 @@ def test_issue_for_all_eligible_in_one_go(client, auth, world, helpers, app):
     helpers.add_worker(world.enterprise_a, "079092108888", "Đang Chờ", doses=[("pfizer", today - timedelta(days=40)),
                                                                            ("pfizer", today - timedelta(days=2))])
     auth.login(world.hr_a)
-    page = client.submit("/passes/issue-all", follow_redirects=True).get_data(as_text=True)
+    # The button opens a confirmation that says how many cards it touches; a POST without it comes back there.
+    index = client.get("/passes").get_data(as_text=True)
+    assert 'href="/passes/issue-all"' in index
+    response = client.submit("/passes/issue-all")
+    assert response.status_code == 302 and response.headers["Location"] == "/passes/issue-all"
+    assert helpers.pass_of(world.worker_a) is None
+    confirm = client.get("/passes/issue-all").get_data(as_text=True)
+    assert "Sẽ cấp 4 thẻ xanh mới." in confirm
+    assert "2 người lao động chưa đủ điều kiện hôm nay và không được cấp thẻ." in confirm
+    assert "Tôi xác nhận: cấp hoặc cập nhật 4 thẻ xanh." in confirm and 'name="confirm"' in confirm
+    page = client.submit("/passes/issue-all", {"confirm": "y"}, follow_redirects=True).get_data(as_text=True)
     assert ("Đã cấp 4 thẻ xanh, cập nhật 0 thẻ, 0 thẻ không thay đổi; "
             "2 người lao động chưa đủ điều kiện hôm nay.") in page
+    # ... with the next step.
+    assert 'href="/passes?show=with_pass">Tiếp theo: in thẻ</a>' in page
     assert all(helpers.pass_of(worker_id) for worker_id in [world.worker_a, *eligible])
-    page = client.submit("/passes/issue-all", follow_redirects=True).get_data(as_text=True)
+    page = client.submit("/passes/issue-all", {"confirm": "y"}, follow_redirects=True).get_data(as_text=True)
     assert "Đã cấp 0 thẻ xanh, cập nhật 0 thẻ, 4 thẻ không thay đổi" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Pass)) == 4
@@ -132,13 +144,13 @@ def test_issue_for_all_runs_as_a_job_for_a_large_enterprise(client, auth, world,
     app.config["PASSES_ISSUE_ALL_INLINE_MAX"] = 2
     others = [helpers.add_worker(world.enterprise_a, f"07909220{n:04d}", f"Thợ Máy {n}") for n in range(3)]
     auth.login(world.hr_a)
-    response = client.submit("/passes/issue-all")
+    response = client.submit("/passes/issue-all", {"confirm": "y"})
     assert response.status_code == 302
     job_url = response.headers["Location"]
     assert re.fullmatch(r"/jobs/\d+", job_url)
     status = client.get(job_url, headers={"Accept": "application/json"}).get_json()
     assert status["status"] == "done" and status["result"] == {"issued": 4, "renewed": 0, "unchanged": 0,
-                                                                  "ineligible": 0}
+                                                                  "ineligible": 0, "on_hold": 0}
     # What the job did is kept as a message, shown in the reader's language, with the next step.
     assert status["summary"].startswith("Đã cấp 4 thẻ xanh") and status["next_url"] == "/passes"
     client.set_cookie("lang", "en")

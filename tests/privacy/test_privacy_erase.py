@@ -100,7 +100,7 @@ def seed(app, client, auth, world) -> None:
                     "danh-sach-trinh-van-khai.csv")
     assert client.submit(f"/workers/import/{batch}/commit").status_code == 302
     _upload(client, _csv([_row(10 + i, name) for i, name in enumerate(WAITING)]), "bo-sung.csv")
-    assert client.submit("/passes/issue-all").status_code == 302
+    assert client.submit("/passes/issue-all", {"confirm": "y"}).status_code == 302
     with app.app_context():
         passes = db.session.scalars(select(Pass).order_by(Pass.id)).all()
         assert len(passes) >= 6, "the seed's workers must be eligible"
