@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.api.views import error as api_error
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.clock import local_today
@@ -179,13 +180,7 @@ def accept(worker_id: int):
 # -- the registry's API -----------------------------------------------------------------------
 
 
-def _api_error(status: int, message: str, fields: list[dict] | None = None):
-    body = {"code": status, "message": message}
-    if fields:
-        body["fields"] = fields
-    response = jsonify(error=body)
-    response.status_code = status
-    return response
+_api_error = api_error  # the same {"error": {"code", "message", "fields"?}} as the workers' API
 
 
 @api_bp.before_request

@@ -378,6 +378,15 @@ def _header_score(row: list, spec: HeaderSpec) -> int:
 
 def read_table(records: Iterable[tuple[int, list]], spec: HeaderSpec, limits: Limits) -> ParsedFile:
     """Find the header among the first rows, then collect the data rows below it."""
+    header_number, columns, headers, ignored, below = _locate_header(records, spec, limits)
+    rows = _data_rows(below, columns, spec, limits)
+    if not rows:
+        raise ImportFileError(_l("The file has a header row but no worker rows under it."))
+    return ParsedFile(kind="", header_row=header_number, headers=headers, ignored_headers=ignored, rows=rows)
+
+
+def _locate_header(records: Iterable[tuple[int, list]], spec: HeaderSpec, limits: Limits):
+    """Find the header among the first rows; return its number, the column map and the records below it."""
     records = iter(records)
     head = []
     for record in records:
@@ -391,10 +400,7 @@ def read_table(records: Iterable[tuple[int, list]], spec: HeaderSpec, limits: Li
         raise ImportFileError(_l("The file has no column for: %(columns)s. Add these columns (see the template) "
                                  "and upload the file again."), columns=", ".join(missing))
     below = (record for record in head if record[0] > header_number)
-    rows = _data_rows(_chain(below, records), columns, spec, limits)
-    if not rows:
-        raise ImportFileError(_l("The file has a header row but no worker rows under it."))
-    return ParsedFile(kind="", header_row=header_number, headers=headers, ignored_headers=ignored, rows=rows)
+    return header_number, columns, headers, ignored, _chain(below, records)
 
 
 def _chain(*iterables):
@@ -512,22 +518,10 @@ def stream_table(records: Iterable[tuple[int, list]], spec: HeaderSpec, limits: 
 
     ``limits.max_rows`` does not apply: the caller reads as many rows as it can handle.
     """
-    records = iter(records)
-    head = []
-    for record in records:
-        head.append(record)
-        if len(head) >= limits.header_search_rows:
-            break
-    header_number, header = _find_header(head, spec)
-    columns, headers, ignored = _map_columns(header, spec, limits)
-    missing = [spec.labels[name] for name in spec.required if name not in headers]
-    if missing:
-        raise ImportFileError(_l("The file has no column for: %(columns)s. Add these columns (see the template) "
-                                 "and upload the file again."), columns=", ".join(missing))
-    below = (record for record in head if record[0] > header_number)
+    header_number, columns, headers, ignored, below = _locate_header(records, spec, limits)
 
     def rows() -> Iterator[SourceRow]:
-        for number, record in _chain(below, records):
+        for number, record in below:
             row = _data_row(number, record, columns, limits)
             if row is not None:
                 yield row
