@@ -4,13 +4,12 @@ Screenshots of what users see are kept in test-artifacts/screenshots/.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from portal import PROJECT_ROOT
+from portal.testing.live import live_server as serve
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -18,35 +17,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 
-def _closing(app):
-    """Close every response body as soon as it is sent.
-
-    Werkzeug's development server closes the body only after draining the socket, and that drain raises when the
-    browser has already dropped the connection (it does, when a page navigates away mid-font): the open static file
-    then surfaces as an unraisable ResourceWarning in whichever test runs next.
-    """
-    def serve(environ, start_response):
-        body = app(environ, start_response)
-        try:
-            yield from body
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-    return serve
-
-
 @pytest.fixture
 def live_server(app):
     """Serve ``app`` on a free loopback port in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """Fixtures of the scanner tests: a live portal on loopback and Debian's Chromium (as tests/browser uses)."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+
+from portal.testing.live import live_server as serve
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -28,17 +28,10 @@ class RequestCounter:
 def live_server(app):
     """Serve ``app`` on a free loopback port in a thread; yield its base URL (``.requests`` counts requests)."""
     counter = RequestCounter(app)
-    server = make_server("127.0.0.1", 0, counter, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = LiveURL(f"http://127.0.0.1:{server.server_port}")
-    url.requests = counter.paths
-    try:
+    with serve(counter) as base:
+        url = LiveURL(base)
+        url.requests = counter.paths
         yield url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 class LiveURL(str):
