@@ -14,7 +14,7 @@ from PIL import Image
 
 from portal.extensions import db
 from portal.workers.models import Worker
-from tests.verify.outcome_cards import token_per_outcome
+from tests.verify.outcome_cards import NEWER_ROUTE, PRINTED_ROUTE, token_per_outcome
 from tests.verify.test_verify_screens import SCREENS, WHAT_TO_DO
 
 pytestmark = pytest.mark.browser
@@ -72,6 +72,9 @@ def test_each_outcome_screen_on_a_phone(page, tokens, screenshot, language):
         assert banner.locator(".verdict-instruction").inner_text().startswith(f"{WHAT_TO_DO[language]} {instruction}")
         box = banner.bounding_box()
         assert box["y"] + box["height"] <= PHONE["height"], f"{outcome}: the banner must fit the first screen"
+        if outcome == "superseded":  # the route printed on the card in the officer's hand, never the newer one
+            details = page.locator("main").inner_text()
+            assert PRINTED_ROUTE in details and NEWER_ROUTE not in details
         screenshot(page, f"checkpoint-screens-{language}-{outcome}")
         image = first_screen(page.screenshot())
         seen[outcome] = banner_colour(image, box)

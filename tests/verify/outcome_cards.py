@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from portal.clock import local, local_today, utcnow
+from portal.passes.history import close_version, open_version
+from portal.passes.models import VersionEnd
 from portal.testing.fixtures import make_worker
 from portal.tokens.codec import sign_pass_token
 from portal.verify.testing import ALL_DAY, make_pass
@@ -11,6 +13,8 @@ from portal.workers.identity import make_cccd
 
 #: The superseded card's newer version moved house: this must never show on the old card's screen.
 NEWER_ROUTE = "Phường Mới Chuyển Đến, Quận 9"
+#: What the superseded card in the officer's hand says: its screen shows this route.
+PRINTED_ROUTE = "Phường Cũ Đã Chuyển Đi, Quận 4"
 
 
 def windows_away_from_now() -> list[dict]:
@@ -40,11 +44,18 @@ def token_per_outcome(session, enterprise) -> dict[str, str]:
     made["expired"] = card(4, first_day=today - timedelta(days=30), last_day=today - timedelta(days=1),
                            windows=ALL_DAY)
     made["superseded"] = card(5, windows=ALL_DAY)
+    made["superseded"].route_from = PRINTED_ROUTE
     made["revoked"] = card(6, windows=ALL_DAY, status="revoked")
     session.flush()
     tokens = {outcome: sign_pass_token(pass_) for outcome, pass_ in made.items()}
-    made["superseded"].version = 2
-    made["superseded"].route_from = NEWER_ROUTE
+    # Version 1 as printed, then superseded by version 2 (the worker moved): as the passes feature records it.
+    superseded = made["superseded"]
+    session.add(open_version(superseded, superseded.worker.full_name))
+    session.flush()
+    close_version(session, superseded, None, VersionEnd.SUPERSEDED)
+    superseded.version = 2
+    superseded.route_from = NEWER_ROUTE
+    session.add(open_version(superseded, superseded.worker.full_name))
     made["revoked"].revoked_at = utcnow()
     session.flush()
     tokens["invalid"] = tokens["valid"][:-6] + ("AAAAAA" if not tokens["valid"].endswith("AAAAAA") else "BBBBBB")

@@ -13,7 +13,7 @@ import pytest
 
 from portal.extensions import db
 from portal.workers.models import Worker
-from tests.verify.outcome_cards import NEWER_ROUTE, token_per_outcome
+from tests.verify.outcome_cards import NEWER_ROUTE, PRINTED_ROUTE, token_per_outcome
 
 #: outcome: (signal, icon, {language: (big word, start of the instruction)})
 SCREENS = {
@@ -84,6 +84,7 @@ def test_each_outcome_on_the_page_and_in_json(client, tokens, language):
         if outcome == "superseded":
             assert "Quận 9" not in page and NEWER_ROUTE not in str(answer)  # the card as printed, never the newer one
             assert answer["pass"]["as_printed"] is True
+            assert PRINTED_ROUTE in page and PRINTED_ROUTE in str(answer)  # the route on the card in the hand
 
 
 @pytest.mark.parametrize(("language", "hours", "next_hours"), [
