@@ -16,7 +16,7 @@ from portal.imports.models import ImportBatch
 from portal.imports.parsing import ImportFileError, file_too_large, human_size
 from portal.imports.template import template_csv, template_xlsx
 from portal.jobs.models import Job
-from portal.messages import Refusal
+from portal.messages import Refusal, notice_markup, take_notices
 from portal.pagination import Page
 from portal.plugins import current_registry
 from portal.security import page_number
@@ -127,6 +127,8 @@ def commit(batch_id: int):
     db.session.commit()  # the rows written, or the batch kept ready with the reason (its page shows it)
     if outcome.written:
         flash(str(committing.written_message(batch)), "success")
+    for notice in take_notices(db.session):  # e.g. cards replaced by the new data: print them again
+        flash(notice_markup(notice), "warning")
     return redirect(url_for(".preview", batch_id=batch_id))
 
 

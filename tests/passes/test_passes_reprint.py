@@ -87,3 +87,28 @@ def test_who_reaches_the_reprint_list(client, auth, world, helpers, who, outcome
     if who == "hr_b":
         assert "Nguyễn Văn An" not in response.get_data(as_text=True)
     assert client.submit("/passes/reprint", {}).status_code == (302 if outcome != 403 else 403)
+
+
+def test_an_import_that_replaces_a_card_says_to_reprint_it(client, auth, world, helpers):
+    import csv
+    import io
+
+    helpers.issue(world.worker_a, world.hr_a)
+    auth.login(world.hr_a)
+    exported = client.submit("/workers/export.csv", {}).data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(exported)))
+    header = next(index for index, row in enumerate(rows) if "Phường/Xã" in row)
+    ward = rows[header].index("Phường/Xã")
+    for row in rows[header + 1:]:
+        if row and row[ward]:
+            row[ward] = "Phường Tân Phong"  # the worker moved: the card's route changes
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    upload = client.submit("/workers/import", {"file": (io.BytesIO(out.getvalue().encode("utf-8-sig")), "moi.csv")},
+                           content_type="multipart/form-data")
+    assert upload.status_code == 302, upload.get_data(as_text=True)[:1000]
+    page = client.submit(upload.headers["Location"] + "/commit", {}, follow_redirects=True).get_data(as_text=True)
+    serial = helpers.pass_of(world.worker_a).serial
+    assert helpers.pass_of(world.worker_a).version == 2
+    assert (f"Thẻ xanh {serial} của Nguyễn Văn An đã được thay bằng phiên bản 2: hãy in lại và thu hồi thẻ cũ. "
+            '<a href="/passes/reprint">Thẻ cần in lại</a>') in page
