@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -318,3 +320,26 @@ def world(app) -> World:
         return World(unit_x="district7", unit_y="cugi", enterprise_a=a.id, enterprise_b=b.id,
                      worker_a=worker_a.id, worker_b=worker_b.id,
                      **{key: user.email for key, user in users.items()})
+
+
+@contextmanager
+def scratch_database_url(tmp_path, prefix: str) -> Iterator[str]:
+    """Yield the URL of an empty database of its own: a SQLite file in ``tmp_path``, or, when the suite runs on
+    PostgreSQL (``PORTAL_TEST_DATABASE_URL``), a database made on that server and dropped afterwards."""
+    from portal.config import normalise_database_url
+
+    server = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / f'{prefix}.sqlite3'}"
+        return
+    server = normalise_database_url(server)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

@@ -1,39 +1,24 @@
 """The card-lifecycle migration on a database with cards: holds from past positive-test revocations, versions kept."""
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import timedelta
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from portal import create_app
 from portal.clock import local_today, utcnow
-from portal.config import normalise_database_url
 from portal.extensions import db
+from portal.testing.fixtures import scratch_database_url
 
 BEFORE = "7c1d2e3f4a5b"
 
 
 @pytest.fixture
 def database_url(tmp_path):
-    server = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path / 'lifecycle.sqlite3'}"
-        return
-    server = normalise_database_url(server)
-    name = f"lifecycle_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with scratch_database_url(tmp_path, "lifecycle") as url:
+        yield url
 
 
 def test_upgrading_holds_workers_revoked_as_positive_and_keeps_each_cards_current_version(database_url):
