@@ -220,10 +220,15 @@ def two_factor():
 @login_required
 def logout():
     """Sign out: this session and every other one of the user (and remember-me cookies) end on the server."""
+    return _end_every_session(_("You have signed out."))
+
+
+def _end_every_session(message: str):
+    """End every session and remember-me cookie of the current user on the server, say ``message``, go home."""
     services.end_all_sessions(db.session, current_user._get_current_object())
     db.session.commit()
     logout_user()
-    flash(_("You have signed out."), "info")
+    flash(message, "info")
     return redirect(url_for("home.index"))
 
 
@@ -429,11 +434,7 @@ def change_password():
 @login_required
 def sign_out_everywhere():
     """End every session and remember-me cookie of the user, this one included."""
-    services.end_all_sessions(db.session, current_user._get_current_object())
-    db.session.commit()
-    logout_user()
-    flash(_("You are signed out on every device, this one included."), "info")
-    return redirect(url_for("home.index"))
+    return _end_every_session(_("You are signed out on every device, this one included."))
 
 
 @bp.post("/account/language")
