@@ -121,12 +121,7 @@ class ScanStore:
         for attempt in (1, 2):
             connection = self._connection()
             try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(sql, params)
-                    return cursor.fetchone() if fetch else None
-                finally:
-                    cursor.close()
+                return _execute(connection, sql, params, fetch=fetch)
             except self.errors as error:
                 if self.dialect == "sqlite":
                     return self._run_sqlite_busy(connection, sql, params, fetch=fetch, error=error)
@@ -148,12 +143,7 @@ class ScanStore:
             time.sleep(pause)
             pause = min(pause * 2, 0.005)
             try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(sql, params)
-                    return cursor.fetchone() if fetch else None
-                finally:
-                    cursor.close()
+                return _execute(connection, sql, params, fetch=fetch)
             except self.errors as again:
                 error = again
         raise error
@@ -197,6 +187,16 @@ class ScanStore:
         for fairy in fairies:
             _close_quietly(fairy)
         self._local = threading.local()
+
+
+def _execute(connection, sql: str, params, *, fetch: bool):
+    """Send one statement on ``connection``; return its first row when ``fetch``."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone() if fetch else None
+    finally:
+        cursor.close()
 
 
 def _close_quietly(fairy) -> None:
