@@ -179,10 +179,6 @@ def accept(worker_id: int):
 
 # -- the registry's API -----------------------------------------------------------------------
 
-
-_api_error = api_error  # the same {"error": {"code", "message", "fields"?}} as the workers' API
-
-
 @api_bp.before_request
 def _authenticate():
     language = request.accept_languages.best_match(current_app.config["LANGUAGES"], default="vi")
@@ -191,7 +187,7 @@ def _authenticate():
     kind, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     token = tokens.authenticate(db.session, secret.strip() if kind.lower() == "bearer" else None)
     if token is None:
-        response = _api_error(401, _("Send a valid health-registry token in the header Authorization: Bearer "
+        response = api_error(401, _("Send a valid health-registry token in the header Authorization: Bearer "
                                      "<token>. Health-data officers create them on the portal."))
         response.headers["WWW-Authenticate"] = 'Bearer realm="health"'
         return response
@@ -211,9 +207,9 @@ def records():
     """Take a JSON list of registry records (vaccination, recovery, test) and match them to the workers."""
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, list) or not body:
-        return _api_error(400, _("The body must be a non-empty JSON list of records."))
+        return api_error(400, _("The body must be a non-empty JSON list of records."))
     if len(body) > MAX_API_RECORDS:
-        return _api_error(400, _("Send at most %(count)s records per request.", count=MAX_API_RECORDS))
+        return api_error(400, _("Send at most %(count)s records per request.", count=MAX_API_RECORDS))
     today, parsed, fields = local_today(), [], []
     for index, item in enumerate(body):
         try:
@@ -221,7 +217,7 @@ def records():
         except RowProblem as problem:
             fields.append({"row": index + 1, "field": problem.field or "", "message": str(Message.of(problem.message))})
     if fields:
-        return _api_error(422, _("Some records need correcting; nothing was kept."), fields)
+        return api_error(422, _("Some records need correcting; nothing was kept."), fields)
     token = g.health_token
     outcome = {}
     for kind in KINDS:
