@@ -8,6 +8,7 @@ a health-data officer (or HR) can accept it.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 from sqlalchemy import JSON, Integer, String, bindparam, cast, column, select, update, values
 
@@ -41,7 +42,18 @@ def assess_dose(dose, registry_doses: dict[int, object]) -> tuple[str, dict | No
                          "place": found.place, "record_id": found.id}
 
 
+#: How far apart a declared recovery date and the registry's may be and still be the same illness (a conflict
+#: about its date); a registry recovery further away is another illness, and the declared one is not found.
+SAME_ILLNESS = timedelta(days=30)
+
+
 def assess_recovery(recovered_on, recoveries: list) -> tuple[str, dict | None]:
+    """Return the provenance of a declared recovery against the registry's recoveries of that worker.
+
+    The registry's recovery with the same date confirms it; one within ``SAME_ILLNESS`` of it conflicts (the
+    dates differ); recoveries only of other illnesses leave the declared one not found. A recovery the
+    registry holds and HR did not declare is a conflict ("not declared") that can be accepted.
+    """
     if not recoveries:
         return DECLARED, None
     latest = max(recoveries, key=lambda record: record.recovered_on or record.on_date)
@@ -50,8 +62,13 @@ def assess_recovery(recovered_on, recoveries: list) -> tuple[str, dict | None]:
                              "place": latest.place, "record_id": latest.id}
     if any(record.recovered_on == recovered_on for record in recoveries):
         return CONFIRMED, None
-    return CONFLICTING, {"differences": ["recovered_on"], "recovered_on": _iso(latest.recovered_on),
-                         "place": latest.place, "record_id": latest.id}
+    near = [record for record in recoveries
+            if abs((record.recovered_on or record.on_date) - recovered_on) <= SAME_ILLNESS]
+    if not near:
+        return NOT_FOUND, None
+    nearest = min(near, key=lambda record: abs((record.recovered_on or record.on_date) - recovered_on))
+    return CONFLICTING, {"differences": ["recovered_on"], "recovered_on": _iso(nearest.recovered_on),
+                         "place": nearest.place, "record_id": nearest.id}
 
 
 def assess_test(test_kind, tested_on, tests: list) -> tuple[str, dict | None]:
