@@ -1,4 +1,5 @@
-"""``portal health``: match a registry extract file from the command line, pull from a connector, make a token."""
+"""``portal health``: match a registry extract file from the command line, pull from a connector, make a token,
+record the day's confirmed share."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -101,6 +102,20 @@ def health_expire() -> None:
     for key in keys:
         store.delete(key)
     click.echo(f"{len(keys)} unmatched extract files deleted.")
+
+
+@health.command("record-share")
+@with_appcontext
+def health_record_share() -> None:
+    """Record today's share of workers whose doses the registry confirmed, per unit and sector (run daily)."""
+    from portal.extensions import db
+    from portal.health.share import Share, record_share, share_days
+
+    day = record_share(db.session)
+    db.session.commit()
+    city = share_days(db.session, day, day).get(day, Share(None, None, 0, 0, 0))
+    click.echo(f"Recorded {day:%d/%m/%Y}: {city.confirmed} of {city.workers_with_dose} workers with a dose "
+               f"confirmed, {city.conflicting} with a conflicting fact.")
 
 
 @health.command("token")

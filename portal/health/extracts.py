@@ -22,6 +22,7 @@ from portal.health.columns import KINDS, RowProblem, clean_row, header_spec
 from portal.health.matching import MatchOutcome, match
 from portal.health.models import HealthExtract
 from portal.health.provenance import assess_workers
+from portal.health.share import record_share
 from portal.imports.parsing import Limits, stream_file
 from portal.messages import Message, Refusal
 from portal.plugins.types import RegistryRecord
@@ -134,9 +135,11 @@ def commit_extract(session, registry, store, extract: HealthExtract, actor, toda
 
 
 def finish(session, registry, extract: HealthExtract, outcome: MatchOutcome, counts: Counter, actor) -> dict:
-    """Set the provenance of the matched workers' facts, tell the other features, close the extract."""
+    """Set the provenance of the matched workers' facts, tell the other features, record today's confirmed share,
+    close the extract."""
     changed = assess_workers(session, outcome.worker_ids)
     notify(session, registry, changed, actor)
+    record_share(session)
     extract.counts = {**_counts(counts, outcome, len(outcome.worker_ids)), "changed": len(changed)}
     extract.status, extract.committed_at, extract.blob_key = "committed", utcnow(), None
     session.flush()

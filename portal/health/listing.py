@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from portal.auth.access import enterprise_filter
 from portal.enterprises.models import Enterprise
 from portal.health.models import HealthExtract, HealthRecord
-from portal.health.provenance import CONFIRMED, CONFLICTING
+from portal.health.provenance import CONFLICTING
 from portal.workers.models import VaccineDose, Worker
 
 
@@ -85,19 +85,6 @@ def conflicts_by_enterprise(session, user) -> list[tuple]:
         .join(active, active.c.enterprise_id == Enterprise.id)
         .where(scope).order_by(conflicted.c.count.desc(), Enterprise.name))
     return list(rows)
-
-
-def confirmed_share_by_unit(session) -> dict[int, tuple[int, int]]:
-    """Return {unit id: (workers whose every dose is confirmed, active workers with a dose)}."""
-    unconfirmed = select(VaccineDose.worker_id).where(VaccineDose.provenance != CONFIRMED)
-    with_dose = select(VaccineDose.worker_id)
-    rows = session.execute(
-        select(Enterprise.unit_id, func.count(Worker.id),
-               func.count(Worker.id).filter(Worker.id.not_in(unconfirmed)))
-        .join(Enterprise, Enterprise.id == Worker.enterprise_id)
-        .where(Worker.active.is_(True), Worker.erased_at.is_(None), Worker.id.in_(with_dose))
-        .group_by(Enterprise.unit_id))
-    return {unit_id: (confirmed, total) for unit_id, total, confirmed in rows}
 
 
 def recent_extracts(session, limit: int = 30) -> list[HealthExtract]:

@@ -82,3 +82,24 @@ class HealthToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by = relationship("User")
+
+
+class HealthShareDay(db.Model):
+    """How many active workers of a unit's sector had a dose, every dose confirmed, a conflicting fact, on a day.
+
+    The past cannot be worked out again from the provenance columns (they hold only what stands now),
+    so the day's figures are written when an extract is matched, when a conflict is accepted and by
+    ``portal health record-share``: a later write of the same local day (HCMC) replaces the earlier.
+    """
+
+    __tablename__ = "health_share_days"
+    __table_args__ = (UniqueConstraint("day", "unit_id", "sector", name="uq_health_share_days_day_unit_sector"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("pilot_units.id"))
+    sector: Mapped[str] = mapped_column(String(64))
+    workers_with_dose: Mapped[int] = mapped_column(Integer)
+    confirmed: Mapped[int] = mapped_column(Integer)
+    conflicting: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,6 +16,7 @@ from portal.audit.services import record as audit
 from portal.clock import utcnow
 from portal.health.models import HealthExtract, HealthRecord
 from portal.health.provenance import CONFLICTING, assess_workers
+from portal.health.share import record_share
 from portal.messages import Refusal
 from portal.workers.models import VaccineDose
 from portal.workers.vaccines import BY_CODE
@@ -85,6 +86,7 @@ def accept_registry(session, registry, worker, fact: str, actor) -> dict:
           enterprise_id=enterprise.id, unit_id=enterprise.unit_id)
     events.workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id],
                                 cause="registry")
+    record_share(session, unit_id=enterprise.unit_id)
     return after
 
 

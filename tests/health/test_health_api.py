@@ -145,8 +145,10 @@ def test_the_dashboard_shows_the_confirmed_share_per_unit(app, world, days, clie
     auth.logout()
     assert auth.login(world.admin).status_code == 302
     page = client.get("/dashboard").get_data(as_text=True)
-    table = page[page.index('id="table-confirmed"'):]
+    table = page[page.index('id="table-confirmed_by_unit"'):]
     table = table[:table.index("</table>")]
     # District 7: worker A, both doses confirmed; Củ Chi: worker B, dose 2 conflicting.
-    assert '<td class="num">1</td><td class="num">1</td><td class="num">100.0 %</td>' in table
-    assert '<td class="num">0</td><td class="num">1</td><td class="num">0.0 %</td>' in table
+    assert ('<th scope="row">District 7</th><td class="num">1</td><td class="num">1</td><td class="num">100.0 %</td>'
+            '<td class="num">0</td>') in table
+    assert ('<th scope="row">Củ Chi District</th><td class="num">1</td><td class="num">0</td><td class="num">0.0 %</td>'
+            '<td class="num">1</td>') in table
