@@ -1,4 +1,5 @@
-"""The pilot's figures for one scope: counts from the eligibility snapshot, the passes and the scan roll-up.
+"""The pilot's figures for one scope: counts from the eligibility snapshot, the passes, the scan roll-up and the
+health registry's confirmed share (:mod:`portal.health.share`).
 
 Every count is a fixed number of SQL queries (range counts on the dashboard's indexes), whatever the
 number of workers; nothing here evaluates a worker or writes a row.
@@ -19,6 +20,7 @@ from portal.dashboard.tally import EligibilityKey, EnterpriseKey, PassKey, Tally
 from portal.eligibility.models import EligibilitySnapshot
 from portal.eligibility.summaries import UnitFreshness, stale_rows, unit_freshness
 from portal.enterprises.models import Enterprise
+from portal.health.share import Share, share_days, share_now
 from portal.passes.models import Pass, PassStatus, PassVersion, VersionEnd
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis
@@ -45,6 +47,10 @@ class Figures:
     pass_flows: Tally = field(default_factory=Tally)
     scans: Tally = field(default_factory=Tally)
     freshness: list[UnitFreshness] = field(default_factory=list)
+    #: Per unit and sector now: workers with a dose, confirmed by the health registry, with a conflicting fact.
+    confirmed: list[Share] = field(default_factory=list)
+    #: The same counts as recorded on each day of the period, summed over the scope (days never recorded missing).
+    confirmed_days: dict[date, Share] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -84,6 +90,8 @@ def collect_figures(session: Session, registry: UnitRegistry, scope: Scope, *, n
     if flows:
         figures.pass_flows = _pass_flows(session, scope, sector_of, now, first_day, last_day)
     figures.scans = scan_counts(session, scope, first_day, last_day, now, by_sector=by_sector)
+    figures.confirmed = share_now(session, scope.unit_id)
+    figures.confirmed_days = share_days(session, first_day, last_day, scope.unit_id)
     return figures
 
 

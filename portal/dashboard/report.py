@@ -21,6 +21,7 @@ from portal.dashboard import charts
 from portal.dashboard.figures import Figures
 from portal.dashboard.scope import sector_declaration
 from portal.dashboard.tally import total
+from portal.health.share import Share, summed
 from portal.i18n import localized
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis
@@ -53,6 +54,7 @@ BASIS_COLOURS = {Basis.NOT_VACCINATED: "#b3261e", Basis.PARTIALLY_VACCINATED: "#
                  Basis.MISSING_DATA: "#6a1b9a", Basis.UNCONFIRMED: "#00838f", Basis.POSITIVE_HOLD: "#880e4f",
                  Basis.OTHER: "#7b8794"}
 STATUS_COLOURS = {"approved": "#0b7a3e", "pending": "#c98a00", "suspended": "#7b8794", "rejected": "#b3261e"}
+CONFIRMED_COLOUR, UNCONFIRMED_COLOUR = "#0b7a3e", "#c98a00"
 PASS_COLOURS = {"valid": "#0b7a3e", "upcoming": "#1d4f91", "expired": "#7b8794", "revoked": "#b3261e"}
 
 
@@ -114,7 +116,10 @@ def _parse_day(text: str | None, fallback: date, name: str, message: str, errors
 
 @dataclass
 class Table:
-    """A titled table whose first column labels rows and whose other cells are counts."""
+    """A titled table whose first ``labels`` columns label rows and whose other cells are counts.
+
+    A float cell is a share (0 to 1), printed as a percentage; None is a figure nobody recorded.
+    """
 
     key: str
     title: str
@@ -122,6 +127,10 @@ class Table:
     headers: list[str]
     rows: list[list] = field(default_factory=list)
     totals: list | None = None
+    labels: int = 1
+    #: A heading (and its explanation) printed above this table, which opens a section of the report.
+    section: str | None = None
+    section_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,88 @@ def scans_per_day_table(figures: Figures) -> Table:
     return scan_table(figures, dimension, "scans_by_day", _l("Checkpoint scans per day"), _l("Scans per day"))
 
 
+CONFIRMED_SECTION = _l("Confirmed by the health registry")
+CONFIRMED_NOTE = _l("Active workers with a declared dose, and those whose every dose the health registry confirmed; "
+                    "a conflicting fact is a dose, recovery or test the registry holds differently. Each day's "
+                    "figures are those recorded that day (Ho Chi Minh City time); a dash marks a day nothing was "
+                    "recorded.")
+
+
+def _confirmed_columns() -> list[str]:
+    return [_("Workers with a declared dose"), _("Workers with every dose confirmed"), _("Confirmed share"),
+            _("Workers with a conflicting fact")]
+
+
+def _confirmed_cells(share: Share) -> list:
+    return [share.workers_with_dose, share.confirmed, share.share, share.conflicting]
+
+
+def sector_label(registry: UnitRegistry, code: str, unit_code: str | None) -> str:
+    """Name sector ``code`` as the unit ``unit_code`` declares it (else as any unit does, else the code)."""
+    declaration = sector_declaration(registry, code, [unit_code] if unit_code else [])
+    return localized(declaration) if declaration is not None else code
+
+
+def confirmed_unit_table(figures: Figures, key: str = "confirmed_by_unit", title=None, sheet=None) -> Table:
+    """Each unit of the scope: workers with a dose, confirmed, their share, with a conflicting fact, now."""
+    table = Table(key, str(title or _l("Confirmed by the health registry, per unit")),
+                  str(sheet or _l("Confirmed by unit")), [_("Unit"), *_confirmed_columns()])
+    for unit in figures.units:
+        table.rows.append([localized(unit),
+                           *_confirmed_cells(summed(s for s in figures.confirmed if s.unit_id == unit.id))])
+    if len(table.rows) > 1:
+        table.totals = [_("Total"), *_confirmed_cells(summed(figures.confirmed))]
+    return table
+
+
+def confirmed_sector_table(figures: Figures, registry: UnitRegistry, key: str = "confirmed_by_unit_sector",
+                           title=None, sheet=None) -> Table:
+    """Each unit's sectors: workers with a dose, confirmed, their share, with a conflicting fact, now."""
+    table = Table(key, str(title or _l("Confirmed by the health registry, per unit and sector")),
+                  str(sheet or _l("Confirmed by sector")), [_("Unit"), _("Sector"), *_confirmed_columns()],
+                  labels=2)
+    for unit in figures.units:
+        rows = [[localized(unit), sector_label(registry, share.sector, unit.code), *_confirmed_cells(share)]
+                for share in figures.confirmed if share.unit_id == unit.id]
+        table.rows += sorted(rows, key=lambda row: fold(row[1]))
+    if len(table.rows) > 1:
+        table.totals = [_("Total"), "", *_confirmed_cells(summed(figures.confirmed))]
+    return table
+
+
+def confirmed_days_table(figures: Figures, key: str = "confirmed_by_day", title=None, sheet=None) -> Table:
+    """Each day of the period: the counts recorded that day, or dashes when nothing was."""
+    table = Table(key, str(title or _l("Confirmed by the health registry, per day")),
+                  str(sheet or _l("Confirmed per day")), [_("Day"), *_confirmed_columns()])
+    for day in figures.days:
+        share = figures.confirmed_days.get(day)
+        table.rows.append([day, *(_confirmed_cells(share) if share is not None else [None] * 4)])
+    return table
+
+
+def confirmed_chart(figures: Figures, chart_id: str = "chart-confirmed"):
+    """Stacked columns: workers with a dose on each recorded day, confirmed by the registry or not."""
+    series = [charts.Series("confirmed", _("Every dose confirmed"), CONFIRMED_COLOUR),
+              charts.Series("unconfirmed", _("Not (yet) confirmed"), UNCONFIRMED_COLOUR)]
+    days = figures.confirmed_days
+
+    def value(day, key):
+        share = days.get(day)
+        if share is None:
+            return 0
+        return share.confirmed if key == "confirmed" else share.workers_with_dose - share.confirmed
+
+    last = days[max(days)] if days else None
+    description = _("Workers with a declared dose from %(first)s to %(last)s (Ho Chi Minh City time), as recorded "
+                    "each day: confirmed by the health registry or not; a day without a column was not recorded. "
+                    "The table gives each day's numbers.",
+                    first=clock.format_date(figures.first_day), last=clock.format_date(figures.last_day))
+    if last is not None and last.share is not None:
+        description += " " + _("Last recorded: %(share)s confirmed.", share=format_share(last.share))
+    return charts.stacked_day_chart(chart_id, _("Confirmed by the health registry, per day"), description,
+                                    figures.days, series, value, format_number=format_count)
+
+
 def report_tables(figures: Figures, registry: UnitRegistry) -> list[Table]:
     """Return every table of the evaluation report, per unit and per sector."""
     units, scan_units = unit_dimension(figures), unit_dimension(figures, with_unknown=True)
@@ -233,7 +324,15 @@ def report_tables(figures: Figures, registry: UnitRegistry) -> list[Table]:
         scans_per_day_table(figures),
         scan_table(figures, scan_units, "scans_by_unit", _l("Checkpoint scans per unit"), _l("Scans by unit")),
         scan_table(figures, sectors, "scans_by_sector", _l("Checkpoint scans per sector"), _l("Scans by sector")),
+        *confirmed_tables(figures, registry),
     ]
+
+
+def confirmed_tables(figures: Figures, registry: UnitRegistry) -> list[Table]:
+    """Return the tables of the section "confirmed by the health registry": now per unit and sector, then per day."""
+    tables = [confirmed_sector_table(figures, registry), confirmed_days_table(figures)]
+    tables[0].section, tables[0].section_note = str(CONFIRMED_SECTION), str(CONFIRMED_NOTE)
+    return tables
 
 
 # ---------------------------------------------------------------------------
@@ -245,6 +344,15 @@ def _group_symbol(locale: str) -> str:
     from babel.numbers import get_group_symbol
 
     return get_group_symbol(locale)
+
+
+def format_share(value: float | None) -> str:
+    """Format a share (0 to 1) as a percentage with one decimal in the locale's way (66,7 % in Vietnamese)."""
+    from babel.numbers import format_percent
+
+    if value is None:
+        return "—"
+    return format_percent(value, "#,##0.0 %", locale=str(get_locale() or "vi"))
 
 
 def format_count(value: int) -> str:
@@ -320,6 +428,10 @@ class DashboardPage:
         self.scans_by_day = scans_per_day_table(figures)
         self.scans_by_unit = scan_table(figures, unit_dimension(figures, with_unknown=True), "scans_by_unit",
                                         _("Checkpoint scans per unit"), "")
+        self.confirmed_by_unit = confirmed_unit_table(figures)
+        self.confirmed_by_sector = confirmed_sector_table(figures, registry)
+        self.confirmed_by_day = confirmed_days_table(figures)
+        self.confirmed_chart = confirmed_chart(figures)
         self._key_figures(figures)
         self.eligibility_chart = eligibility_chart(figures)
         self.enterprise_chart = enterprise_chart(figures)
@@ -380,7 +492,7 @@ def render_pdf(figures: Figures, period: Period, tables: list[Table]) -> bytes:
     head = heading(figures, period)
     html = render_template("dashboard/report_pdf.html", heading=head, tables=tables, figures=figures,
                            eligibility_chart=eligibility_chart(figures), scan_chart=scan_chart(figures),
-                           enterprise_chart=enterprise_chart(figures))
+                           enterprise_chart=enterprise_chart(figures), confirmed_chart=confirmed_chart(figures))
     css = render_template("dashboard/report_pdf.css", heading=head, css_string=css_string, page_label=_("Page"))
     return html_to_pdf(html, stylesheets=(css,))
 
@@ -418,20 +530,27 @@ def render_xlsx(figures: Figures, period: Period, tables: list[Table]) -> bytes:
         for cell in sheet[3]:
             cell.font = bold
         for row in table.rows:
-            sheet.append(row)
-            if isinstance(row[0], date):
-                sheet.cell(sheet.max_row, 1).number_format = "DD/MM/YYYY"
+            _append(sheet, row)
         if table.totals:
-            sheet.append(table.totals)
+            _append(sheet, table.totals)
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
-        sheet.freeze_panes = "B4"
-        sheet.column_dimensions["A"].width = 40
-        for index in range(2, len(table.headers) + 1):
-            sheet.column_dimensions[get_column_letter(index)].width = 16
+        sheet.freeze_panes = f"{get_column_letter(table.labels + 1)}4"
+        for index in range(1, len(table.headers) + 1):
+            sheet.column_dimensions[get_column_letter(index)].width = 40 if index <= table.labels else 16
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _append(sheet, row: list) -> None:
+    """Append a table's row: a day as a date, a share as a percentage, a figure nobody recorded as an empty cell."""
+    sheet.append(row)
+    for index, value in enumerate(row, start=1):
+        if isinstance(value, date):
+            sheet.cell(sheet.max_row, index).number_format = "DD/MM/YYYY"
+        elif isinstance(value, float):
+            sheet.cell(sheet.max_row, index).number_format = "0.0%"
 
 
 def _sheet_title(title: str, taken: list[str]) -> str:

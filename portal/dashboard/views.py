@@ -24,6 +24,7 @@ from portal.security import id_arg, page_number
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 bp.add_app_template_filter(report.format_count, "dashboard_count")
+bp.add_app_template_filter(report.format_share, "dashboard_share")
 
 #: Exported documents are forwarded inside Vietnam's administration: always in Vietnamese.
 EXPORT_LOCALE = "vi"
@@ -51,18 +52,7 @@ def index():
     figures = counting.collect_figures(db.session, current_registry(), scope, now=now,
                                        first_day=today - timedelta(days=counting.SCAN_DAYS - 1), last_day=today)
     return render_template("dashboard/index.html", figures=figures, scope_error=error, units=_unit_choices(),
-                           view=report.DashboardPage(figures, current_registry()),
-                           confirmed=_confirmed_share(scope))
-
-
-def _confirmed_share(scope) -> list[tuple]:
-    """Return (unit, workers whose every dose the health registry confirmed, workers with a dose) in ``scope``."""
-    from portal.health.listing import confirmed_share_by_unit
-    from portal.units.models import PilotUnit
-
-    shares = confirmed_share_by_unit(db.session)
-    units = db.session.query(PilotUnit).filter(scope.where(PilotUnit.id)).order_by(PilotUnit.id).all()
-    return [(unit, *shares.get(unit.id, (0, 0))) for unit in units]
+                           view=report.DashboardPage(figures, current_registry()))
 
 
 def _report_request():
@@ -90,7 +80,8 @@ def report_page():
     return render_template("dashboard/report.html", figures=figures, period=period, tables=tables,
                            errors=errors, scope_error=scope_error, units=_unit_choices(), query=query,
                            form=request.args, heading=report.heading(figures, period),
-                           scan_chart=report.scan_chart(figures), eligibility_chart=report.eligibility_chart(figures))
+                           scan_chart=report.scan_chart(figures), eligibility_chart=report.eligibility_chart(figures),
+                           confirmed_chart=report.confirmed_chart(figures))
 
 
 def _document(extension: str, render, mimetype: str):

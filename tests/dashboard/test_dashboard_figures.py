@@ -146,7 +146,8 @@ def test_charts_are_server_side_svg_with_title_desc_and_no_inline_style(client, 
     auth.login(world.admin)
     response = client.get("/dashboard")
     page = response.get_data(as_text=True)
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 4
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5  # with the confirmed share per day
+    assert 'aria-labelledby="chart-confirmed-title chart-confirmed-desc"' in page
     assert 'aria-labelledby="chart-scans-title chart-scans-desc"' in page
     assert '<title id="chart-eligibility-title">Điều kiện hôm nay</title>' in page
     assert "style=" not in page and "<script" not in page

@@ -171,7 +171,7 @@ def test_xlsx_has_one_sheet_per_table_with_vietnamese_headers_and_numbers(client
     assert book.sheetnames == [
         "Báo cáo", "Doanh nghiệp theo đơn vị", "Doanh nghiệp theo ngành nghề", "Điều kiện theo đơn vị",
         "Điều kiện theo ngành nghề", "Thẻ xanh theo đơn vị", "Thẻ xanh theo ngành nghề", "Kiểm tra theo ngày",
-        "Kiểm tra theo đơn vị", "Kiểm tra theo ngành nghề",
+        "Kiểm tra theo đơn vị", "Kiểm tra theo ngành nghề", "Xác nhận theo ngành nghề", "Xác nhận theo ngày",
     ]
     cover = {row[0]: row[1] for row in book["Báo cáo"].iter_rows(values_only=True)}
     assert cover["Phạm vi"] == "Toàn Thành phố Hồ Chí Minh"
