@@ -336,6 +336,31 @@ def main() -> None:
                        ("report.xlsx (14 days), admin", "/dashboard/report.xlsx")):
         times = timed(admin, url, 1, 3)
         print(f"{label:44} {statistics.median(times):10.1f} {max(times):10.1f}   (3 requests; max)")
+    time_confirmed_share(app, args.requests)
+
+
+def time_confirmed_share(app, runs: int) -> None:
+    """Time the confirmed share counted now (city, one unit) and today's record of it (rolled back)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.health.share import record_share, share_now
+    from portal.units.models import PilotUnit
+
+    with app.app_context():
+        unit_id = db.session.scalar(select(PilotUnit.id).where(PilotUnit.code == "district7"))
+        calls = (("confirmed share now, city (share_now)", lambda: share_now(db.session)),
+                 ("confirmed share now, District 7", lambda: share_now(db.session, unit_id)),
+                 ("record today's share, city (record_share)", lambda: record_share(db.session)),
+                 ("record today's share, District 7", lambda: record_share(db.session, unit_id=unit_id)))
+        for label, call in calls:
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+            print(f"{label:44} {statistics.median(times):10.1f} {p95(times):10.1f}")
 
 
 if __name__ == "__main__":

@@ -247,7 +247,7 @@ def sector_label(registry: UnitRegistry, code: str, unit_code: str | None) -> st
 
 def confirmed_unit_table(figures: Figures, key: str = "confirmed_by_unit", title=None, sheet=None) -> Table:
     """Each unit of the scope: workers with a dose, confirmed, their share, with a conflicting fact, now."""
-    table = Table(key, str(title or _l("Confirmed by the health registry, per unit")),
+    table = Table(key, str(title or _l("Confirmed by the health registry now, per unit")),
                   str(sheet or _l("Confirmed by unit")), [_("Unit"), *_confirmed_columns()])
     for unit in figures.units:
         table.rows.append([localized(unit),
@@ -260,7 +260,7 @@ def confirmed_unit_table(figures: Figures, key: str = "confirmed_by_unit", title
 def confirmed_sector_table(figures: Figures, registry: UnitRegistry, key: str = "confirmed_by_unit_sector",
                            title=None, sheet=None) -> Table:
     """Each unit's sectors: workers with a dose, confirmed, their share, with a conflicting fact, now."""
-    table = Table(key, str(title or _l("Confirmed by the health registry, per unit and sector")),
+    table = Table(key, str(title or _l("Confirmed by the health registry now, per unit and sector")),
                   str(sheet or _l("Confirmed by sector")), [_("Unit"), _("Sector"), *_confirmed_columns()],
                   labels=2)
     for unit in figures.units:

@@ -242,7 +242,7 @@ def test_the_report_has_the_section_in_its_page_pdf_and_workbook(app, seeded, cl
     assert len(days) == 7 and days[f"{today - timedelta(days=3):%d/%m/%Y}"] == ["4", "2", "50,0 %", "3"]
 
     text = _pdf_text(client.get(f"/dashboard/report.pdf?{query}").data, tmp_path)
-    assert "Được cơ sở dữ liệu y tế xác nhận, theo đơn vị và ngành nghề" in text
+    assert "Được cơ sở dữ liệu y tế xác nhận hiện nay, theo đơn vị và ngành nghề" in text
     assert "Được cơ sở dữ liệu y tế xác nhận, theo ngày" in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
     assert f"Quận 7 {LABELS['logistics']} 2 1 50,0 % 1" in lines
