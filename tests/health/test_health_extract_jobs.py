@@ -264,3 +264,39 @@ def test_only_health_officers_see_extracts_and_their_jobs(app, world, days, clie
         assert _commit(client, extract.id).status_code == 403, role
         auth.logout()
     assert latest_extract(app).status == "ready" and _count(app, Job) == 1  # nobody but an officer matched it
+
+
+def test_a_match_given_up_by_the_jobs_sweep_fails_the_extract_and_expire_deletes_its_file(app, world, days, officer,
+                                                                                         runner):
+    from datetime import timedelta
+
+    from portal.clock import utcnow
+    from portal.jobs.recovery import sweep
+
+    upload(officer, vaccination_extract(days), "x.csv")
+    extract = latest_extract(app)
+    key = extract.blob_key
+    with app.app_context():  # a match whose process died on its last allowed run
+        job = Job(kind="health.match", params={"extract_id": extract.id}, status="running", attempts=3,
+                  lease="dead", started_at=utcnow() - timedelta(hours=1), user_id=extract.created_by_id)
+        db.session.add(job)
+        db.session.flush()
+        row = db.session.get(HealthExtract, extract.id)
+        row.status, row.job_id = "matching", job.id
+        db.session.commit()
+        job_id = job.id
+    assert sweep(app).failed == [job_id]
+    assert _job(app, job_id).status == "failed"
+    extract = latest_extract(app)
+    assert extract.status == "failed" and extract.blob_key == key
+    assert _said(app, extract.message, "en").startswith("The work on this extract stopped")
+    assert _count(app, HealthRecord) == 0
+    with app.app_context():
+        db.session.get(HealthExtract, extract.id).created_at -= timedelta(days=2)
+        db.session.commit()
+    result = runner.invoke(args=["health", "expire"])
+    assert result.exit_code == 0 and "1 unmatched extract files deleted." in result.output
+    extract = latest_extract(app)
+    assert (extract.status, extract.blob_key) == ("failed", None)
+    with app.app_context():
+        assert not blob_store(app).exists(key)
