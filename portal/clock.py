@@ -45,6 +45,16 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime(DATE_FORMAT)
 
 
+def format_iso_date(value: str | None) -> str:
+    """Format a date stored as ISO text (in JSON) as dd/mm/yyyy; text that is no date is shown as it is."""
+    if not value:
+        return ""
+    try:
+        return format_date(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def format_datetime(value: datetime | None) -> str:
     """Format an instant as dd/mm/yyyy HH:MM in HCMC time, 24-hour clock."""
     if value is None:

@@ -76,6 +76,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["vocabulary"] = vocabulary
     app.jinja_env.filters["message"] = render_message
     app.jinja_env.filters["date"] = clock.format_date
+    app.jinja_env.filters["isodate"] = clock.format_iso_date
     app.jinja_env.filters["datetime"] = clock.format_datetime
     app.jinja_env.filters["time"] = clock.format_time
     app.jinja_env.globals["localized"] = localized

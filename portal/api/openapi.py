@@ -4,6 +4,7 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import cache
 
+from portal.api.services import READ_ONLY_FIELDS
 from portal.workers.vaccines import VACCINES
 from portal.workers.validation import MAX_DOSES
 
@@ -59,6 +60,18 @@ ERROR_EXAMPLE = {"error": {"code": 422, "message": "Một số thông tin cần 
     {"field": "citizen_id", "message": "Chữ số thứ tư của CCCD không khớp với ngày sinh và giới tính."}]}}
 
 
+#: What a write did beyond the worker itself, e.g. a green card replaced by a new version that must be printed
+#: again. Only in the answer to a write that caused it.
+_NOTICES = {
+    "type": "array", "description": "Only in the answer to a write with consequences for the enterprise, e.g. "
+                                    "a green card replaced by a new version: print it again (the link is HR's "
+                                    "list of cards to reprint).",
+    "items": {"type": "object", "additionalProperties": False, "required": ["message"],
+              "properties": {"message": {"type": "string"},
+                             "url": {"type": "string", "description": "Where on the portal to act on it."}}},
+}
+
+
 def _schemas() -> dict:
     vaccine_names = ", ".join(v.name for v in VACCINES)
     dose = {
@@ -93,7 +106,7 @@ def _schemas() -> dict:
         "tested_on": _IN_DATE,
     }
     read_only = {key: {"readOnly": True, "description": "Sent back unchanged, ignored."}
-                 for key in ("id", "active", "left_on", "created_at", "updated_at")}
+                 for key in READ_ONLY_FIELDS}
     worker_input = {
         "type": "object", "additionalProperties": False,
         "required": ["full_name", "date_of_birth", "sex", "citizen_id", "phone", "home_address", "home_ward",
@@ -125,6 +138,7 @@ def _schemas() -> dict:
             "left_on": _nullable(_OUTPUT_DATE),
             "created_at": {"type": "string", "format": "date-time", "pattern": ISO_INSTANT},
             "updated_at": {"type": "string", "format": "date-time", "pattern": ISO_INSTANT},
+            "notices": _NOTICES,
         },
         "example": WORKER_EXAMPLE,
     }
@@ -177,6 +191,7 @@ def _schemas() -> dict:
                     "properties": {"row": {"type": "integer", "minimum": 1}, "id": {"type": "integer"},
                                    "citizen_id": {"type": "string"},
                                    "result": {"type": "string", "enum": ["created", "updated", "unchanged"]}}}},
+                "notices": _NOTICES,
             },
             "example": {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0, "errors": [],
                         "workers": [{"row": 1, "id": 42, "citizen_id": "079090001234", "result": "created"}]},

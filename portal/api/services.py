@@ -29,7 +29,7 @@ SCALAR_FIELDS = (
     "job_title", "shift", "recovered_on", "test_kind", "tested_on",
 )
 #: Fields of the API's worker that a client may send back unchanged; they are ignored.
-READ_ONLY_FIELDS = ("id", "active", "left_on", "created_at", "updated_at")
+READ_ONLY_FIELDS = ("id", "active", "left_on", "created_at", "updated_at", "notices")
 DOSE_FIELDS = ("product", "given_on")
 
 

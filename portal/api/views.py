@@ -18,7 +18,8 @@ from portal.auth.models import Role
 from portal.clock import local_today
 from portal.db import write_transaction
 from portal.extensions import csrf, db, limiter
-from portal.messages import Refusal
+from portal.messages import Refusal, take_notices
+from portal.navigation import has_endpoint
 from portal.plugins import current_registry
 from portal.security import digits_only
 from portal.workers import services as workers
@@ -175,7 +176,7 @@ def create_worker():
     clean = _clean(_json_body())
     worker = _write(lambda: workers.create_worker(db.session, current_registry(), _token().enterprise, clean,
                                                   _token().created_by, reason=_reason()))
-    response = jsonify(services.worker_json(worker))
+    response = jsonify(_with_notices(services.worker_json(worker)))
     response.headers["Location"] = url_for("api.get_worker", worker_id=worker.id)
     return response, 201
 
@@ -190,7 +191,7 @@ def update_worker(worker_id: int):
     clean = _clean(body)
     worker = _write(lambda: workers.update_worker(db.session, current_registry(), worker, clean,
                                                   _token().created_by, reason=_reason()))
-    return jsonify(services.worker_json(worker))
+    return jsonify(_with_notices(services.worker_json(worker)))
 
 
 @bp.post("/workers/<int:worker_id>/deactivate")
@@ -213,7 +214,7 @@ def deactivate_worker(worker_id: int):
         abort(error(422, _("Some data needs correcting."), problems))
     _write(lambda: workers.deactivate_worker(db.session, current_registry(), worker, _token().created_by,
                                              left_on=left_on, reason=reason.strip()))
-    return jsonify(services.worker_json(worker))
+    return jsonify(_with_notices(services.worker_json(worker)))
 
 
 @bp.post("/workers/bulk")
@@ -236,12 +237,12 @@ def bulk_upsert():
                                                     reason=_reason()))
     outcome = {**dict.fromkeys(result.created, "created"), **dict.fromkeys(result.updated, "updated"),
                **dict.fromkeys(result.unchanged, "unchanged")}
-    return jsonify(
-        created=len(result.created), updated=len(result.updated), unchanged=len(result.unchanged),
-        rejected=len({p["row"] for p in problems}), errors=problems,
-        workers=[{"row": row, "id": result.worker_ids[clean.citizen_id], "citizen_id": clean.citizen_id,
-                  "result": outcome[clean.citizen_id]} for row, clean in cleans],
-    )
+    return jsonify(_with_notices({
+        "created": len(result.created), "updated": len(result.updated), "unchanged": len(result.unchanged),
+        "rejected": len({p["row"] for p in problems}), "errors": problems,
+        "workers": [{"row": row, "id": result.worker_ids[clean.citizen_id], "citizen_id": clean.citizen_id,
+                   "result": outcome[clean.citizen_id]} for row, clean in cleans],
+    }))
 
 
 # -- shared ----------------------------------------------------------------------------
@@ -293,7 +294,16 @@ def _write(change):
         fields = [{"field": refusal.field, "message": str(refusal)}] if refusal.field else None
         abort(error(409, str(refusal), fields))
     db.session.commit()
+    g.api_notices = take_notices(db.session)
     return result
+
+
+def _with_notices(payload: dict) -> dict:
+    """Add to a write's answer what the write caused beyond the worker (a card to print again), if anything."""
+    notices = [{"message": notice.message.render(),
+                **({"url": url_for(notice.endpoint)} if notice.endpoint and has_endpoint(notice.endpoint) else {})}
+               for notice in g.pop("api_notices", [])]
+    return {**payload, "notices": notices} if notices else payload
 
 
 # -- HR's token pages ------------------------------------------------------------------------

@@ -44,6 +44,13 @@ def worker_facts(worker: Worker, records: list[HealthRecord]) -> list[FactRow]:
     return rows
 
 
+def _has_registry_only_dose():
+    """The workers of whom the registry holds a dose HR did not declare."""
+    declared = select(VaccineDose.id).where(VaccineDose.worker_id == HealthRecord.worker_id,
+                                            VaccineDose.number == HealthRecord.number)
+    return Worker.id.in_(select(HealthRecord.worker_id).where(HealthRecord.kind == "dose", ~declared.exists()))
+
+
 def _has_conflict():
     doses = select(VaccineDose.worker_id).where(VaccineDose.provenance == CONFLICTING)
     return or_(Worker.id.in_(doses), Worker.recovery_provenance == CONFLICTING,
@@ -51,11 +58,12 @@ def _has_conflict():
 
 
 def hr_workers(session, enterprise_id: int, *, only_conflicts: bool, limit: int = 200) -> list[tuple]:
-    """Return (worker, records, facts) of an enterprise's active workers, those with conflicts first."""
+    """Return (worker, records, facts) of an enterprise's active workers, by name; with ``only_conflicts``, those
+    HR has something to act on (a conflict, or a dose the registry holds and HR did not declare)."""
     query = (select(Worker).where(Worker.enterprise_id == enterprise_id, Worker.active.is_(True))
              .options(selectinload(Worker.doses)).order_by(Worker.name_key, Worker.id).limit(limit))
     if only_conflicts:
-        query = query.where(_has_conflict())
+        query = query.where(or_(_has_conflict(), _has_registry_only_dose()))
     workers = list(session.scalars(query))
     records = {}
     for record in session.scalars(select(HealthRecord).where(HealthRecord.worker_id.in_([w.id for w in workers]))):

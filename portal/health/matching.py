@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.clock import utcnow
@@ -52,9 +52,15 @@ def record_key(record: RegistryRecord) -> str:
 
 def _workers_by_citizen_id(session, citizen_ids: set[str]) -> dict[str, tuple]:
     table = Worker.__table__
+    wanted = sorted(citizen_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        # One array parameter: the same statement for every batch (an IN list of another length is not).
+        among = table.c.citizen_id == any_(bindparam("citizen_ids", wanted, type_=postgresql.ARRAY(String)))
+    else:
+        among = table.c.citizen_id.in_(wanted)
     rows = session.execute(
         select(table.c.citizen_id, table.c.id, table.c.date_of_birth, table.c.name_key)
-        .where(table.c.citizen_id.in_(sorted(citizen_ids)), table.c.active.is_(True), table.c.erased_at.is_(None))
+        .where(among, table.c.active.is_(True), table.c.erased_at.is_(None))
     )
     return {row.citizen_id: (row.id, row.date_of_birth, row.name_key) for row in rows}
 

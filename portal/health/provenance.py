@@ -8,15 +8,17 @@ a health-data officer (or HR) can accept it.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
-from sqlalchemy import JSON, Integer, String, bindparam, cast, column, select, update, values
+from sqlalchemy import JSON, Integer, String, any_, bindparam, select, text, update
+from sqlalchemy.dialects import postgresql
 
 from portal.health.matching import batched
 from portal.health.models import HealthRecord
 from portal.plugins.types import Provenance
 from portal.workers.models import VaccineDose, Worker
 
-BATCH = 500
+BATCH = 2000
 DECLARED, CONFIRMED = Provenance.DECLARED.value, Provenance.CONFIRMED.value
 CONFLICTING, NOT_FOUND = Provenance.CONFLICTING.value, Provenance.NOT_FOUND.value
 
@@ -41,7 +43,18 @@ def assess_dose(dose, registry_doses: dict[int, object]) -> tuple[str, dict | No
                          "place": found.place, "record_id": found.id}
 
 
+#: How far apart a declared recovery date and the registry's may be and still be the same illness (a conflict
+#: about its date); a registry recovery further away is another illness, and the declared one is not found.
+SAME_ILLNESS = timedelta(days=30)
+
+
 def assess_recovery(recovered_on, recoveries: list) -> tuple[str, dict | None]:
+    """Return the provenance of a declared recovery against the registry's recoveries of that worker.
+
+    The registry's recovery with the same date confirms it; one within ``SAME_ILLNESS`` of it conflicts (the
+    dates differ); recoveries only of other illnesses leave the declared one not found. A recovery the
+    registry holds and HR did not declare is a conflict ("not declared") that can be accepted.
+    """
     if not recoveries:
         return DECLARED, None
     latest = max(recoveries, key=lambda record: record.recovered_on or record.on_date)
@@ -50,8 +63,13 @@ def assess_recovery(recovered_on, recoveries: list) -> tuple[str, dict | None]:
                              "place": latest.place, "record_id": latest.id}
     if any(record.recovered_on == recovered_on for record in recoveries):
         return CONFIRMED, None
-    return CONFLICTING, {"differences": ["recovered_on"], "recovered_on": _iso(latest.recovered_on),
-                         "place": latest.place, "record_id": latest.id}
+    near = [record for record in recoveries
+            if abs((record.recovered_on or record.on_date) - recovered_on) <= SAME_ILLNESS]
+    if not near:
+        return NOT_FOUND, None
+    nearest = min(near, key=lambda record: abs((record.recovered_on or record.on_date) - recovered_on))
+    return CONFLICTING, {"differences": ["recovered_on"], "recovered_on": _iso(nearest.recovered_on),
+                         "place": nearest.place, "record_id": nearest.id}
 
 
 def assess_test(test_kind, tested_on, tests: list) -> tuple[str, dict | None]:
@@ -78,24 +96,26 @@ def assess_workers(session, worker_ids) -> dict[int, int]:
     session.flush()
     changed: dict[int, int] = {}
     workers_t, doses_t, records_t = Worker.__table__, VaccineDose.__table__, HealthRecord.__table__
+    connection = session.connection()
+    among = _among_postgresql if connection.dialect.name == "postgresql" else _among_listed
     for batch in batched(sorted(set(worker_ids)), BATCH):
         records = defaultdict(list)
-        for record in session.execute(select(records_t).where(records_t.c.worker_id.in_(batch))):
+        for record in connection.execute(select(records_t).where(among(records_t.c.worker_id, batch))):
             records[(record.worker_id, record.kind)].append(record)
         dose_updates, worker_updates = [], []
-        for dose in session.execute(
+        for dose in connection.execute(
                 select(doses_t.c.id, doses_t.c.worker_id, doses_t.c.number, doses_t.c.product, doses_t.c.given_on,
-                       doses_t.c.provenance, doses_t.c.registry_data).where(doses_t.c.worker_id.in_(batch))):
+                       doses_t.c.provenance, doses_t.c.registry_data).where(among(doses_t.c.worker_id, batch))):
             registry_doses = {record.number: record for record in records[(dose.worker_id, "dose")]}
             provenance, held = assess_dose(dose, registry_doses)
             if (provenance, held) != (dose.provenance, dose.registry_data):
                 dose_updates.append({"_id": dose.id, "provenance": provenance, "registry_data": held})
                 changed[dose.worker_id] = None
-        for worker in session.execute(
+        for worker in connection.execute(
                 select(workers_t.c.id, workers_t.c.enterprise_id, workers_t.c.recovered_on, workers_t.c.test_kind,
                        workers_t.c.tested_on, workers_t.c.recovery_provenance, workers_t.c.recovery_registry,
                        workers_t.c.test_provenance, workers_t.c.test_registry, workers_t.c.updated_at)
-                .where(workers_t.c.id.in_(batch))):
+                .where(among(workers_t.c.id, batch))):
             recovery = assess_recovery(worker.recovered_on, records[(worker.id, "recovery")])
             test = assess_test(worker.test_kind, worker.tested_on, records[(worker.id, "test")])
             if worker.id in changed:
@@ -117,24 +137,41 @@ def assess_workers(session, worker_ids) -> dict[int, int]:
     return {worker_id: enterprise_id for worker_id, enterprise_id in changed.items() if enterprise_id is not None}
 
 
+def _among_listed(column, ids: list[int]):
+    return column.in_(ids)
+
+
+def _among_postgresql(column, ids: list[int]):
+    """``column = ANY(:ids)``: one array parameter, so the statement is the same for every batch (an IN list
+    of a different length is a new statement for the driver to parse)."""
+    return column == any_(bindparam("ids", ids, type_=postgresql.ARRAY(Integer)))
+
+
 def _bulk_update(session, table, rows: list[dict], columns: dict, *, keep_updated_at: bool = False) -> None:
-    """Write ``rows`` ({"_id", column: value}) into ``table``: one UPDATE … FROM (VALUES …) per batch on
-    PostgreSQL (a statement per row costs a round trip each), an executemany on SQLite (in-process)."""
+    """Write ``rows`` ({"_id", column: value}) into ``table``: on PostgreSQL one UPDATE … FROM unnest(arrays) per
+    batch (a statement per row costs a round trip each, and a VALUES list is compiled anew for every batch), an
+    executemany on SQLite (in-process)."""
     connection = session.connection()
-    # Not a change HR made: the row's updated_at (what API clients sync on) stays as it was.
-    kept = {"updated_at": table.c.updated_at} if keep_updated_at else {}
     if connection.dialect.name != "postgresql":
+        # Not a change HR made: the row's updated_at (what API clients sync on) stays as it was.
+        kept = {"updated_at": table.c.updated_at} if keep_updated_at else {}
         connection.execute(update(table).where(table.c.id == bindparam("_id"))
                            .values(**{name: bindparam(f"_{name}") for name in columns}, **kept),
                            [{"_id": row["_id"], **{f"_{name}": row[name] for name in columns}} for row in rows])
         return
-    data = values(column("id", Integer), *(column(name, String() if isinstance(kind, JSON) else kind)
-                                           for name, kind in columns.items()), name="incoming")
-    data = data.data([(row["_id"], *(_json_text(row[name]) if isinstance(kind, JSON) else row[name]
-                                     for name, kind in columns.items())) for row in rows])
-    connection.execute(update(table).where(table.c.id == data.c.id).values(
-        **{name: cast(data.c[name], kind) if isinstance(kind, JSON) else data.c[name]
-           for name, kind in columns.items()}, **kept))
+    # A statement written out sets only the columns named: no onupdate, so updated_at stays as it was.
+    names = list(columns)
+    statement = text(
+        f"UPDATE {table.name} SET "
+        + ", ".join(f"{name} = incoming.{name}" + ("::json" if isinstance(columns[name], JSON) else "")
+                    for name in names)
+        + " FROM unnest(:ids, " + ", ".join(f":{name}" for name in names) + ") AS incoming(id, "
+        + ", ".join(names) + f") WHERE {table.name}.id = incoming.id"
+    ).bindparams(bindparam("ids", type_=postgresql.ARRAY(Integer)),
+                 *(bindparam(name, type_=postgresql.ARRAY(String)) for name in names))
+    connection.execute(statement, {"ids": [row["_id"] for row in rows],
+                                   **{name: [_json_text(row[name]) if isinstance(kind, JSON) else row[name]
+                                             for row in rows] for name, kind in columns.items()}})
 
 
 def _json_text(value) -> str | None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from portal import events
 from portal.audit.services import record as audit
+from portal.clock import utcnow
 from portal.health.models import HealthExtract, HealthRecord
 from portal.health.provenance import CONFLICTING, assess_workers
 from portal.messages import Refusal
+from portal.workers.models import VaccineDose
 from portal.workers.vaccines import BY_CODE
 
 NOTHING_TO_ACCEPT = _l("The registry does not hold this fact differently any more: there is nothing to accept.")
@@ -32,10 +35,13 @@ def _source(session, held: dict) -> dict:
 
 
 def accept_registry(session, registry, worker, fact: str, actor) -> dict:
-    """Replace the declared ``fact`` of ``worker`` ("dose:<n>", "recovery" or "test") by the registry's; return
-    the audit's ``after``. Raise Refusal when the fact is not conflicting."""
+    """Replace the declared ``fact`` of ``worker`` ("dose:<n>", "recovery" or "test") by the registry's, or add
+    the registry's dose HR did not declare ("registry-dose:<n>"); return the audit's ``after``. Raise Refusal
+    when there is nothing to accept."""
     before, after = {}, {}
-    if fact.startswith("dose:"):
+    if fact.startswith("registry-dose:"):
+        held, after = _add_registry_dose(session, worker, fact.partition(":")[2])
+    elif fact.startswith("dose:"):
         number = int(fact.partition(":")[2]) if fact.partition(":")[2].isdigit() else None
         dose = next((dose for dose in worker.doses if dose.number == number), None)
         if dose is None or dose.provenance != CONFLICTING or not dose.registry_data:
@@ -71,6 +77,7 @@ def accept_registry(session, registry, worker, fact: str, actor) -> dict:
     else:
         raise Refusal(NOTHING_TO_ACCEPT)
     after["registry"] = _source(session, held)
+    worker.updated_at = utcnow()  # the worker's data changed: API clients syncing on updated_at see it
     session.flush()
     assess_workers(session, [worker.id])
     enterprise = worker.enterprise
@@ -79,6 +86,23 @@ def accept_registry(session, registry, worker, fact: str, actor) -> dict:
     events.workers_changed.send(enterprise, session=session, registry=registry, actor=actor, worker_ids=[worker.id],
                                 cause="registry")
     return after
+
+
+def _add_registry_dose(session, worker, number_text: str) -> tuple[dict, dict]:
+    """Add to ``worker`` the registry's dose ``number_text`` that HR did not declare; return (held, after)."""
+    number = int(number_text) if number_text.isdigit() and len(number_text) < 3 else None
+    record = None if number is None else session.scalar(
+        select(HealthRecord).where(HealthRecord.worker_id == worker.id, HealthRecord.kind == "dose",
+                                   HealthRecord.number == number))
+    if record is None or any(dose.number == number for dose in worker.doses):
+        raise Refusal(NOTHING_TO_ACCEPT)
+    if record.product not in BY_CODE or record.on_date is None:
+        raise Refusal(_l("The registry names a vaccine the portal does not know (%(name)s): correct the dose "
+                         "by hand.", name=record.product or "?"))
+    worker.doses.append(VaccineDose(number=number, product=record.product, given_on=record.on_date))
+    worker.doses.sort(key=lambda dose: dose.number)
+    held = {"record_id": record.id}
+    return held, {"dose": number, "product": record.product, "given_on": record.on_date.isoformat(), "added": True}
 
 
 def on_workers_declared(enterprise, *, session, worker_ids=(), **_ignored) -> None:

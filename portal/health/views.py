@@ -177,15 +177,21 @@ def workers():
 @bp.post("/workers/<int:worker_id>/accept")
 @role_required(Role.HEALTH, Role.HR)
 def accept(worker_id: int):
-    """Replace a conflicting fact by the registry's (its HR or a health-data officer)."""
+    """Replace a conflicting fact by the registry's, or add a dose only the registry holds (its HR or a
+    health-data officer)."""
     worker = db.session.get(Worker, worker_id)
     if worker is None or not worker.active or (current_user.is_hr
                                                and worker.enterprise_id != current_user.enterprise_id):
         abort(404)
     try:
-        resolving.accept_registry(db.session, current_registry(), worker, request.form.get("fact", ""), current_user)
+        fact = request.form.get("fact", "")
+        after = resolving.accept_registry(db.session, current_registry(), worker, fact, current_user)
         db.session.commit()
-        flash(_("The registry's data replaced what was declared."), "success")
+        if after.get("added"):
+            flash(_("Dose %(number)s from the registry was added to the worker's record.", number=after["dose"]),
+                  "success")
+        else:
+            flash(_("The registry's data replaced what was declared."), "success")
     except Refusal as refusal:
         db.session.rollback()
         flash(str(refusal), "error")

@@ -112,3 +112,26 @@ def test_an_import_that_replaces_a_card_says_to_reprint_it(client, auth, world, 
     assert helpers.pass_of(world.worker_a).version == 2
     assert (f"Thẻ xanh {serial} của Nguyễn Văn An đã được thay bằng phiên bản 2: hãy in lại và thu hồi thẻ cũ. "
             '<a href="/passes/reprint">Thẻ cần in lại</a>') in page
+
+
+def test_an_api_write_that_replaces_a_card_says_to_reprint_it(client, auth, world, helpers):
+    from tests.api.test_api_workers import Api, new_token
+
+    helpers.issue(world.worker_a, world.hr_a)
+    api = Api(client, new_token(client, auth, world.hr_a))
+    # A phone number is not printed: no new card, nothing to say.
+    answer = api("patch", f"/api/v1/workers/{world.worker_a}", json={"phone": "0912345678"}).get_json()
+    assert "notices" not in answer and helpers.pass_of(world.worker_a).version == 1
+    answer = api("patch", f"/api/v1/workers/{world.worker_a}", "en", json={"home_ward": "Tân Phong"}).get_json()
+    serial = helpers.pass_of(world.worker_a).serial
+    assert answer["notices"] == [{
+        "message": f"The green card {serial} of Nguyễn Văn An was replaced by version 2: print it again and take "
+                   "back the old card.", "url": "/passes/reprint"}]
+    # The answer can be sent back as it is: the notices are read-only.
+    again = api("put", f"/api/v1/workers/{world.worker_a}", json={**answer, "home_ward": "Tân Hưng"})
+    assert again.status_code == 200 and helpers.pass_of(world.worker_a).version == 3
+    assert "thay bằng phiên bản 3" in again.get_json()["notices"][0]["message"]
+    bulk = api("post", "/api/v1/workers/bulk", json={"workers": [{**answer, "home_ward": "Tân Phong"}]}).get_json()
+    assert bulk["updated"] == 1 and len(bulk["notices"]) == 1
+    # The reading answers never carry one.
+    assert "notices" not in api("get", f"/api/v1/workers/{world.worker_a}").get_json()
