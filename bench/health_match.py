@@ -13,7 +13,10 @@ vaccine) and rows of people who are no worker (dropped, only counted), shuffled.
 * floor: the same file read with the same streaming reader and row validation, every valid row bulk
   inserted into a scratch table (no matching) — what any import of this file costs;
 * match: the portal's path (``portal.health.extracts.read_records`` → ``matching.match`` writing the
-  matched rows → ``provenance.assess_workers``), one transaction, at a tenth of the rows and at all of them.
+  matched rows → ``provenance.assess_workers``), one transaction, at a tenth of the rows and at all of them;
+* jobs: the officer's path, the file into the blob store, then the ``health.check`` job (read and match without
+  writing) and the ``health.match`` job (the match above, with progress and the audit), run right after
+  their commits as under TESTING.
 
 Each phase runs in a forked child that reports its peak resident memory above what it started with, so
 the phases do not hide each other's peaks. Figures are printed side by side; nothing is asserted.
@@ -295,6 +298,40 @@ def match_phase(app, path: Path, limit: int | None) -> dict:
             "workers_changed": len(changed)}
 
 
+def jobs_phase(app, path: Path, limit: int | None) -> dict:
+    """The officer's path: the file into the blob store, the check job, then the match job (each run right after
+    its commit, as under TESTING: the same code a consumer runs)."""
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.health import extracts
+    from portal.health.models import HealthExtract
+    from portal.jobs.models import Job
+    from portal.storage import blob_store
+
+    with app.test_request_context():
+        officer_id = db.session.scalar(select(User.id).where(User.email == "yte@bench.vn"))
+        db.session.commit()
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            key = extracts.store_upload(blob_store(app), stream)
+        stored_at = time.perf_counter()
+        extract_id = extracts.start_check(db.session, key, kind="vaccination", filename=path.name,
+                                          actor=db.session.get(User, officer_id)).id
+        db.session.commit()  # the check job runs here
+        checked_at = time.perf_counter()
+        extracts.claim_match(db.session, db.session.get(HealthExtract, extract_id), db.session.get(User, officer_id))
+        db.session.commit()  # the match job runs here
+        seconds = time.perf_counter() - started
+        extract = db.session.get(HealthExtract, extract_id)
+        job = db.session.get(Job, extract.job_id)
+        if extract.status != "committed":
+            raise SystemExit(f"the match job ended {job.status}: {job.error}")
+        return {"rows": extract.counts["rows"], "seconds": seconds, "store_seconds": stored_at - started,
+                "check_seconds": checked_at - stored_at, "match_seconds": seconds - (checked_at - started)}
+
+
 def main() -> None:
     args = parse_args()
     app = build_app(args)
@@ -316,6 +353,8 @@ def main() -> None:
     results.append((f"match + provenance, first {tenth:,} rows", _in_child(match_phase, app, path, tenth)))
     _reset(app)
     results.append(("match + provenance, all rows", _in_child(match_phase, app, path, None)))
+    _reset(app)
+    results.append(("jobs: store, check job, match job, all rows", _in_child(jobs_phase, app, path, None)))
     base = results[0][1]["rows"] / results[0][1]["seconds"]
     print()
     print(f"{'phase':44} {'rows':>10} {'seconds':>8} {'rows/s':>9} {'× floor':>8} {'peak MB':>8}")
@@ -323,7 +362,10 @@ def main() -> None:
         rate = result["rows"] / result["seconds"]
         print(f"{label:44} {result['rows']:>10,} {result['seconds']:>8.1f} {rate:>9,.0f} {base / rate:>8.2f} "
               f"{result['peak_mb_above_start']:>8.1f}")
-    last = results[-1][1]
+    jobs = results[-1][1]
+    print(f"\njobs: file stored {jobs['store_seconds']:.1f} s, check job {jobs['check_seconds']:.1f} s, "
+          f"match job {jobs['match_seconds']:.1f} s")
+    last = results[-2][1]
     print(f"\nall rows: matched {last['matched']:,}, unmatched {last['unmatched']:,} (not kept), records kept "
           f"{last['kept']:,}, workers whose provenance changed {last['workers_changed']:,}; "
           f"match {last['match_seconds']:.1f} s, provenance {last['assess_seconds']:.1f} s")

@@ -142,9 +142,11 @@ HEALTH_EXTRACT_KIND_LABELS = {
     "test": _l("Test results"),
 }
 HEALTH_EXTRACT_STATUS_LABELS = {
+    "checking": _l("Checking"),
     "ready": _l("Waiting for your confirmation"),
+    "matching": _l("Matching"),
     "committed": _l("Matched"),
-    "failed": _l("Rows with problems: upload a corrected file"),
+    "failed": _l("Failed: upload a corrected file"),
     "expired": _l("Expired"),
 }
 #: A fact's field the registry holds differently.

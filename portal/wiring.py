@@ -57,6 +57,7 @@ def _connect_receivers() -> None:
 
 def _register_job_handlers(app: Flask) -> None:
     from portal.eligibility import upkeep as eligibility
+    from portal.health import extract_jobs, extracts
     from portal.imports import checking, committing
     from portal.jobs.services import register_handler
     from portal.mail import services as mail
@@ -71,6 +72,13 @@ def _register_job_handlers(app: Flask) -> None:
                      back_endpoint="imports.upload", on_failure=checking.reset_after_failed_job)
     register_handler(app, "imports.commit", committing.commit_job, label=_l("Importing the worker list"),
                      back_endpoint="imports.upload", on_failure=checking.reset_after_failed_job)
+    # A registry extract uploaded by a health-data officer is checked, then matched, by jobs; a job given
+    # up fails the extract (its file goes with the daily "portal health expire"). Only health-data officers
+    # see these jobs, on the extract's page (not the admin, on /jobs/<id>).
+    register_handler(app, extracts.CHECK_JOB, extract_jobs.check_job, label=_l("Checking a registry extract"),
+                     back_endpoint="health.index", on_failure=extract_jobs.reset_after_failed_job, admin_sees=False)
+    register_handler(app, extracts.MATCH_JOB, extract_jobs.match_job, label=_l("Matching a registry extract"),
+                     back_endpoint="health.index", on_failure=extract_jobs.reset_after_failed_job, admin_sees=False)
     register_handler(app, "eligibility.refresh", eligibility.refresh_job,
                      label=_l("Evaluating the workers' eligibility again"), back_endpoint="home.dashboard")
     # Mails leave over SMTP from a job, so a slow mail server never holds a request.

@@ -23,7 +23,8 @@ class HealthExtract(db.Model):
     kind: Mapped[str] = mapped_column(String(16))  # vaccination, recovery, test
     source: Mapped[str] = mapped_column(String(40))  # "file", "api" or a connector's code
     filename: Mapped[str] = mapped_column(String(255), default="")
-    status: Mapped[str] = mapped_column(String(16))  # ready, committed, failed
+    #: checking (a job reads the file), ready, matching (a job matches it), committed, failed, expired.
+    status: Mapped[str] = mapped_column(String(16))
     #: Where the uploaded file waits between preview and commit (the blob store); None once deleted.
     blob_key: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -33,6 +34,11 @@ class HealthExtract(db.Model):
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     #: The first problems found (stored messages with their row numbers), for the preview.
     problems: Mapped[list] = mapped_column(JSON, default=list)
+
+    #: The job checking or matching the file (the last one started).
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    #: Why a check or a match failed (a stored portal.messages.Message), shown in the reader's language.
+    message: Mapped[dict | None] = mapped_column(JSON)
 
     created_by = relationship("User")
 

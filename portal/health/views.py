@@ -17,6 +17,8 @@ from portal.health import extracts, listing, resolving, tokens
 from portal.health.columns import KINDS, RowProblem, record_from_json
 from portal.health.models import HealthExtract, HealthToken
 from portal.imports.parsing import human_size
+from portal.jobs.models import Job
+from portal.jobs.views import status_payload
 from portal.messages import Message, Refusal
 from portal.plugins import current_registry
 from portal.storage import blob_store
@@ -27,6 +29,7 @@ api_bp = Blueprint("health_api", __name__, url_prefix="/api/v1")
 extra_blueprints = (api_bp,)
 csrf.exempt(api_bp)
 
+NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 #: Most records one API call may push (a larger extract goes through the file upload).
 MAX_API_RECORDS = 10_000
 
@@ -65,18 +68,16 @@ def upload():
     db.session.commit()
     key = extracts.store_upload(store, upload_file.stream)
     try:
-        extract = extracts.check_extract(db.session, store, key, kind=kind,
-                                         filename=posixpath.basename(upload_file.filename.replace("\\", "/")),
-                                         actor=current_user, today=local_today())
-        extract_id, matchable = extract.id, extract.blob_key is not None
-        db.session.commit()
+        extract = extracts.start_check(db.session, key, kind=kind,
+                                       filename=posixpath.basename(upload_file.filename.replace("\\", "/")),
+                                       actor=current_user)
+        extract_id = extract.id
+        db.session.commit()  # the check job starts once this is committed
     except Refusal as refusal:
         db.session.rollback()
         store.delete(key)
         flash(str(refusal), "error")
         return redirect(url_for("health.index"))
-    if not matchable:
-        store.delete(key)  # rows with problems: it can never be matched
     return redirect(url_for("health.preview", extract_id=extract_id))
 
 
@@ -90,27 +91,41 @@ def _extract_or_404(extract_id: int) -> HealthExtract:
 @bp.get("/extracts/<int:extract_id>")
 @role_required(Role.HEALTH)
 def preview(extract_id: int):
-    """Show what an extract holds and what matching it does (or did)."""
+    """Show what an extract holds and what matching it does (or did); while a job works on it, its progress."""
     extract = _extract_or_404(extract_id)
+    job = db.session.get(Job, extract.job_id) if extract.job_id else None
     problems = [(item["row"], Message.from_json(item["message"])) for item in extract.problems or []]
-    return render_template("health/preview.html", extract=extract, problems=problems)
+    response = current_app.make_response(render_template(
+        "health/preview.html", extract=extract, problems=problems, job=job,
+        payload=status_payload(job) if job is not None else None))
+    response.headers.update(NO_STORE)
+    return response
+
+
+@bp.get("/extracts/<int:extract_id>/job")
+@role_required(Role.HEALTH)
+def job_status(extract_id: int):
+    """Say where the job checking or matching an extract stands (JSON for the preview's script)."""
+    extract = _extract_or_404(extract_id)
+    job = db.session.get(Job, extract.job_id) if extract.job_id else None
+    if job is None:
+        abort(404)
+    response = jsonify(status_payload(job))
+    response.headers.update(NO_STORE)
+    return response
 
 
 @bp.post("/extracts/<int:extract_id>/commit")
 @role_required(Role.HEALTH)
 def commit(extract_id: int):
-    """Match a checked extract for good, then delete its file."""
+    """Queue the match of a checked extract (its page shows the progress); a second submit is refused."""
     extract = _extract_or_404(extract_id)
-    store = _store()
     try:
-        key = extracts.commit_extract(db.session, current_registry(), store, extract, current_user, local_today())
-        db.session.commit()
+        extracts.claim_match(db.session, extract, current_user)
+        db.session.commit()  # the match job starts once this is committed
     except Refusal as refusal:
         db.session.rollback()
         flash(str(refusal), "error")
-        return redirect(url_for("health.preview", extract_id=extract_id))
-    store.delete(key)
-    flash(_("The extract was matched; its file was deleted."), "success")
     return redirect(url_for("health.preview", extract_id=extract_id))
 
 

@@ -62,6 +62,7 @@ class Handler:
     back_endpoint: str | None
     on_failure: Callable | None = None
     warm_up: Callable[[], None] | None = None
+    admin_sees: bool = True
 
 
 @dataclass
@@ -96,7 +97,8 @@ HANDLERS_KEY = "portal.jobs.handlers"
 
 
 def register_handler(app, kind: str, func: Callable, *, label=None, back_endpoint: str | None = None,
-                     on_failure: Callable | None = None, warm_up: Callable[[], None] | None = None) -> None:
+                     on_failure: Callable | None = None, warm_up: Callable[[], None] | None = None,
+                     admin_sees: bool = True) -> None:
     """Make ``func(ctx, **params)`` the handler of ``app``'s jobs of ``kind`` (called from portal.wiring).
 
     ``label`` names the job on its progress page; ``back_endpoint`` is where that page links back to.
@@ -105,12 +107,14 @@ def register_handler(app, kind: str, func: Callable, *, label=None, back_endpoin
     its own state right; it must not commit (the jobs framework does) and may run more than once.
     ``warm_up()`` is called once when a consumer starts (in an app context), so that the first job of
     the process does not spend its first seconds loading what every job of the kind needs, silent.
+    ``admin_sees=False`` keeps the jobs of this kind from the admin's view of every job (their feature
+    shows them to its own role, as the health registry's extracts do).
     """
     handlers = app.extensions.setdefault(HANDLERS_KEY, {})
     existing = handlers.get(kind)
     if existing is not None and existing.func is not func:
         raise ValueError(f"job kind {kind!r} already has a handler ({existing.func.__qualname__})")
-    handlers[kind] = Handler(kind, func, label or kind, back_endpoint, on_failure, warm_up)
+    handlers[kind] = Handler(kind, func, label or kind, back_endpoint, on_failure, warm_up, admin_sees)
 
 
 def warm_up_handlers(app) -> list[str]:
@@ -173,13 +177,19 @@ def send(app, job_ids: list[int]) -> list[int]:
 
 
 def get_job_for(session, user, job_id: int) -> Job | None:
-    """Return the job when ``user`` started it (or is the admin); None otherwise."""
+    """Return the job when ``user`` started it (or is the admin, unless its kind is kept from the admin)."""
     job = session.get(Job, job_id)
     if job is None or not user.is_authenticated:
         return None
-    if job.user_id != user.id and not user.is_admin:
+    if job.user_id == user.id:
+        return job
+    if not user.is_admin:
         return None
-    return job
+    try:
+        admin_sees = handler_for(current_app, job.kind).admin_sees
+    except KeyError:
+        admin_sees = True
+    return job if admin_sees else None
 
 
 def old_outputs(session, *, older_than: timedelta) -> list[tuple[int, str]]:

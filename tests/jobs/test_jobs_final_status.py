@@ -74,6 +74,7 @@ def test_every_job_kind_of_the_pages_is_covered_here(app):
     started_by_hr_pages = {"print_sheet", "issue_all", "eligibility.refresh"}
     kinds = set(app.extensions[HANDLERS_KEY])
     assert started_by_hr_pages <= kinds
-    # The others: imports.check and imports.commit (tests/imports) link to their batch; mail.send is the
-    # outbox's (tests/mail).
-    assert kinds - started_by_hr_pages == {"imports.check", "imports.commit", "mail.send"}
+    # The others: imports.check and imports.commit (tests/imports) link to their batch; health.check and
+    # health.match (tests/health) to their extract; mail.send is the outbox's (tests/mail).
+    assert kinds - started_by_hr_pages == {"imports.check", "imports.commit", "health.check", "health.match",
+                                           "mail.send"}

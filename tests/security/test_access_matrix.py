@@ -133,6 +133,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "health.upload": HEALTH_ONLY,
     "health.preview": HEALTH_ONLY,
     "health.commit": HEALTH_ONLY,
+    "health.job_status": HEALTH_ONLY,
     "health.token_list": HEALTH_ONLY,
     "health.token_revoke": HEALTH_ONLY,
     "health.conflicts": HEALTH_OVERSEERS,
@@ -177,6 +178,8 @@ def _objects(app, world) -> dict:
         extract = HealthExtract(kind="vaccination", source="file", filename="x.csv", status="committed",
                                 created_by=officer, counts={}, problems=[])
         session.add(extract)
+        session.flush()
+        extract.job_id = enqueue(session, "health.check", {"extract_id": extract.id}, user_id=officer.id).id
         health_token, _secret = create_health_token(session, "HCDC", officer)
         session.commit()
         ids = {"enterprise_id": enterprise.id, "worker_id": world.worker_a, "pass_id": pass_.id,
