@@ -1,7 +1,7 @@
 """health extracts checked and matched by background jobs: the extract's job and its stored message
 
 Revision ID: b7d41e9a0c22
-Revises: 4f2a9c7d1e60
+Revises: b7d4e2a91c35
 Create Date: 2026-12-05 12:50:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d41e9a0c22'
-down_revision = '4f2a9c7d1e60'
+down_revision = 'b7d4e2a91c35'
 branch_labels = None
 depends_on = None
 
