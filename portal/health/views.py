@@ -23,6 +23,7 @@ from portal.messages import Message, Refusal
 from portal.plugins import current_registry
 from portal.storage import blob_store
 from portal.workers.models import Worker
+from portal.workers.vaccines import BY_CODE
 
 bp = Blueprint("health", __name__, url_prefix="/health", template_folder="templates")
 api_bp = Blueprint("health_api", __name__, url_prefix="/api/v1")
@@ -171,7 +172,7 @@ def workers():
     """Show HR each worker's declared facts beside the registry's, and what to correct."""
     only = request.args.get("all") != "1"
     rows = listing.hr_workers(db.session, current_user.enterprise_id, only_conflicts=only)
-    return render_template("health/workers.html", rows=rows, only_conflicts=only)
+    return render_template("health/workers.html", rows=rows, only_conflicts=only, vaccines=BY_CODE)
 
 
 @bp.post("/workers/<int:worker_id>/accept")
