@@ -88,7 +88,7 @@ def test_the_preview_shows_the_progress_of_a_running_check(app, world, days, off
     assert f'data-job-status-url="/health/extracts/{extract.id}/job"' in page
     assert '<progress class="job-progress" max="100" value="25">' in page
     assert "In progress: 3 of 12 (25%) — Matching the rows…" in page
-    assert "/static/js/jobs.js" in page and "/static/js/health.js" in page
+    assert "/static/js/jobs.js" in page and "/static/js/reload-when-finished.js" in page
     assert "Match this extract" not in page
     assert officer.get(f"/health/extracts/{extract.id}/job").json["percent"] == 25
     # Nothing can be matched while the file is being checked.

@@ -82,7 +82,7 @@ def test_progress_is_shown_while_a_job_runs(app, hr_a, importer, files):
     page = importer.preview(batch_id).get_data(as_text=True)
     assert f'data-job-status-url="/jobs/{job_id}"' in page
     assert '<progress class="job-progress" max="100" value="33">' in page
-    assert "/static/js/jobs.js" in page and "/static/js/imports.js" in page
+    assert "/static/js/jobs.js" in page and "/static/js/reload-when-finished.js" in page
     assert importer.client.get(f"/jobs/{job_id}", headers={"Accept": "application/json"}).json["percent"] == 33
     # Nothing can be committed while the rows are being checked.
     importer.commit(batch_id)
