@@ -20,7 +20,7 @@ from portal.dashboard.tally import EligibilityKey, EnterpriseKey, PassKey, Tally
 from portal.eligibility.models import EligibilitySnapshot
 from portal.eligibility.summaries import UnitFreshness, stale_rows, unit_freshness
 from portal.enterprises.models import Enterprise
-from portal.health.share import Share, share_days, share_now
+from portal.health.share import Share, share_days, share_now, share_recorded
 from portal.passes.models import Pass, PassStatus, PassVersion, VersionEnd
 from portal.plugins.registry import UnitRegistry
 from portal.plugins.types import Basis
@@ -51,6 +51,9 @@ class Figures:
     confirmed: list[Share] = field(default_factory=list)
     #: The same counts as recorded on each day of the period, summed over the scope (days never recorded missing).
     confirmed_days: dict[date, Share] = field(default_factory=dict)
+    #: Per unit and sector as recorded on the period's last recorded day (the report's figures), and that day.
+    confirmed_recorded: list[Share] = field(default_factory=list)
+    confirmed_recorded_on: date | None = None
 
     @property
     def today(self) -> date:
@@ -92,6 +95,8 @@ def collect_figures(session: Session, registry: UnitRegistry, scope: Scope, *, n
     figures.scans = scan_counts(session, scope, first_day, last_day, now, by_sector=by_sector)
     figures.confirmed = share_now(session, scope.unit_id)
     figures.confirmed_days = share_days(session, first_day, last_day, scope.unit_id)
+    figures.confirmed_recorded_on, figures.confirmed_recorded = share_recorded(session, first_day, last_day,
+                                                                               scope.unit_id)
     return figures
 
 

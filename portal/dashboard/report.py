@@ -258,17 +258,19 @@ def confirmed_unit_table(figures: Figures, key: str = "confirmed_by_unit", title
 
 
 def confirmed_sector_table(figures: Figures, registry: UnitRegistry, key: str = "confirmed_by_unit_sector",
-                           title=None, sheet=None) -> Table:
-    """Each unit's sectors: workers with a dose, confirmed, their share, with a conflicting fact, now."""
+                           title=None, sheet=None, shares: list[Share] | None = None) -> Table:
+    """Each unit's sectors: workers with a dose, confirmed, their share, with a conflicting fact (``shares``, by
+    default counted now)."""
+    shares = figures.confirmed if shares is None else shares
     table = Table(key, str(title or _l("Confirmed by the health registry now, per unit and sector")),
                   str(sheet or _l("Confirmed by sector")), [_("Unit"), _("Sector"), *_confirmed_columns()],
                   labels=2)
     for unit in figures.units:
         rows = [[localized(unit), sector_label(registry, share.sector, unit.code), *_confirmed_cells(share)]
-                for share in figures.confirmed if share.unit_id == unit.id]
+                for share in shares if share.unit_id == unit.id]
         table.rows += sorted(rows, key=lambda row: fold(row[1]))
     if len(table.rows) > 1:
-        table.totals = [_("Total"), "", *_confirmed_cells(summed(figures.confirmed))]
+        table.totals = [_("Total"), "", *_confirmed_cells(summed(shares))]
     return table
 
 
@@ -329,8 +331,16 @@ def report_tables(figures: Figures, registry: UnitRegistry) -> list[Table]:
 
 
 def confirmed_tables(figures: Figures, registry: UnitRegistry) -> list[Table]:
-    """Return the tables of the section "confirmed by the health registry": now per unit and sector, then per day."""
-    tables = [confirmed_sector_table(figures, registry), confirmed_days_table(figures)]
+    """Return the tables of the section "confirmed by the health registry": per unit and sector as recorded on
+    the period's last recorded day, then per day. Recorded figures, never a count made now, so that the report
+    of a period stays as it was."""
+    if figures.confirmed_recorded_on is not None:
+        title = _l("Confirmed by the health registry per unit and sector, as recorded on %(day)s",
+                   day=clock.format_date(figures.confirmed_recorded_on))
+    else:
+        title = _l("Confirmed by the health registry per unit and sector: nothing was recorded in this period")
+    tables = [confirmed_sector_table(figures, registry, title=title, shares=figures.confirmed_recorded),
+              confirmed_days_table(figures)]
     tables[0].section, tables[0].section_note = str(CONFIRMED_SECTION), str(CONFIRMED_NOTE)
     return tables
 

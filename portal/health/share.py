@@ -75,8 +75,13 @@ def record_share(session, now: datetime | None = None, *, unit_id: int | None = 
     """Write today's (HCMC) counts per unit and sector, replacing those written earlier today; return the day.
 
     ``unit_id`` rewrites only that unit's rows (a conflict accepted changes one worker). The caller commits.
+    On a day workers were erased (``portal privacy erase``) nothing is written: the erased workers' doses are
+    gone, and the day's record must stay as it was before the erase, as every figure of the report does.
     """
     day = clock.local_today(now)
+    erased_today = select(Worker.id).where(Worker.erased_at >= clock.start_of_local_day(day)).limit(1)
+    if session.scalar(erased_today) is not None:
+        return day
     table = HealthShareDay.__table__
     shares = share_now(session, unit_id)
     kept = [(share.unit_id, share.sector) for share in shares]
@@ -98,6 +103,25 @@ def record_share(session, now: datetime | None = None, *, unit_id: int | None = 
         set_={name: statement.excluded[name]
               for name in ("workers_with_dose", "confirmed", "conflicting", "recorded_at")}))
     return day
+
+
+def share_recorded(session, first: date, last: date, unit_id: int | None = None) -> tuple[date | None, list[Share]]:
+    """Return the last day from ``first`` to ``last`` with a record (of ``unit_id``, or of any unit) and that
+    day's counts per unit and sector; (None, []) when nothing was recorded in the period.
+
+    The evaluation report shows these, not a count made now: what was recorded stays as it was (an erase
+    at the end of the pilot removes the doses a count made now would need).
+    """
+    table = HealthShareDay
+    day = session.scalar(select(func.max(table.day)).where(table.day.between(first, last),
+                                                           _unit_filter(table.unit_id, unit_id)))
+    if day is None:
+        return None, []
+    rows = session.execute(select(table.unit_id, table.sector, table.workers_with_dose, table.confirmed,
+                                  table.conflicting)
+                           .where(table.day == day, _unit_filter(table.unit_id, unit_id))
+                           .order_by(table.unit_id, table.sector))
+    return day, [Share(*row) for row in rows]
 
 
 def share_days(session, first: date, last: date, unit_id: int | None = None) -> dict[date, Share]:

@@ -242,7 +242,8 @@ def test_the_report_has_the_section_in_its_page_pdf_and_workbook(app, seeded, cl
     assert len(days) == 7 and days[f"{today - timedelta(days=3):%d/%m/%Y}"] == ["4", "2", "50,0 %", "3"]
 
     text = _pdf_text(client.get(f"/dashboard/report.pdf?{query}").data, tmp_path)
-    assert "Được cơ sở dữ liệu y tế xác nhận hiện nay, theo đơn vị và ngành nghề" in text
+    assert f"Được cơ sở dữ liệu y tế xác nhận theo đơn vị và ngành nghề, số liệu ghi nhận ngày {today:%d/%m/%Y}" \
+        in text
     assert "Được cơ sở dữ liệu y tế xác nhận, theo ngày" in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
     assert f"Quận 7 {LABELS['logistics']} 2 1 50,0 % 1" in lines
@@ -259,3 +260,48 @@ def test_the_report_has_the_section_in_its_page_pdf_and_workbook(app, seeded, cl
     per_day = {row[0].date(): row[1:] for row in book["Xác nhận theo ngày"].iter_rows(min_row=4, values_only=True)}
     assert per_day[today - timedelta(days=3)] == (4, 2, 0.5, 3)
     assert per_day[today - timedelta(days=2)] == (None, None, None, None)
+
+    # The report shows what was recorded, never a count made now: a dose confirmed since changes the
+    # dashboard's live table, not the report of the period (an erase must not change it either).
+    recorded = _rows(read, page, "table-confirmed_by_unit_sector")
+    _confirm_declared_doses(app)
+    assert _rows(read, client.get(f"/dashboard/report?{query}").get_data(as_text=True),
+                 "table-confirmed_by_unit_sector") == recorded
+    live = _rows(read, client.get("/dashboard").get_data(as_text=True), "table-confirmed_by_unit_sector")
+    assert [LABELS["district7"], LABELS["logistics"], "2", "2", "100,0 %", "1"] in live
+    # A period with nothing recorded says so, and shows no figure.
+    empty = f"from={today - timedelta(days=20):%d/%m/%Y}&to={today - timedelta(days=14):%d/%m/%Y}"
+    page = client.get(f"/dashboard/report?{empty}").get_data(as_text=True)
+    assert "nothing was recorded in this period" in page or "không có số liệu ghi nhận trong kỳ này" in page
+
+
+def _confirm_declared_doses(app):
+    from portal.workers.models import VaccineDose
+
+    with app.app_context():
+        for dose in db.session.scalars(select(VaccineDose).where(VaccineDose.provenance == "declared")):
+            dose.provenance = "confirmed"
+        db.session.commit()
+
+
+def test_nothing_is_recorded_on_the_day_of_an_erase(app, seeded):
+    """An erase removes the doses a count needs: the day's record stays as it was before it, the next day records."""
+    from portal.health.share import record_share, share_days
+    from portal.workers.models import Worker
+
+    now = datetime.now(UTC)
+    today = (now + HCMC_OFFSET).date()
+    _record(app, now)
+    before = _days(app, today, today)
+    _confirm_declared_doses(app)
+    with app.app_context():
+        worker = db.session.scalars(select(Worker).where(Worker.erased_at.is_(None))).first()
+        worker.erased_at = now
+        db.session.commit()
+    _record(app, now + timedelta(minutes=5))
+    assert _days(app, today, today) == before
+    with app.app_context():
+        tomorrow = record_share(db.session, now + timedelta(days=1))
+        db.session.commit()
+        assert tomorrow == today + timedelta(days=1)
+        assert share_days(db.session, tomorrow, tomorrow)[tomorrow].confirmed > before[today][1]
