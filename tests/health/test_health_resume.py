@@ -7,11 +7,7 @@ extract, still "matching" with its file, is matched once, completely.
 """
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -22,12 +18,11 @@ from portal.health.models import HealthExtract, HealthRecord
 from portal.jobs.models import Job
 from portal.jobs.queue import job_queue, start_consumer, stop_consumer
 from portal.storage import blob_store
+from portal.testing.consumers import FAST_JOBS, start_worker, wait_until
 from tests.health.conftest import upload, vaccination_extract
 
 pytestmark = pytest.mark.slow
 
-FAST = {"JOBS_IMMEDIATE": False, "JOBS_SWEEP_SECONDS": 1, "JOB_HEARTBEAT_SECONDS": 0.2, "JOB_STALE_SECONDS": 2,
-        "JOB_RESEND_AFTER_SECONDS": 0, "JOBS_POLL_MAX_SECONDS": 0.1, "JOB_PROGRESS_INTERVAL": 0}
 #: Run in the worker process before the command: hold every commit that would keep a health record, and say so.
 HOLD_THE_COMMIT = """
 import os, pathlib, time
@@ -41,20 +36,11 @@ def _hold(session):
         marker.write_text("holding")
         time.sleep(600)
 """
-WORKER_COMMAND = "import sys; from portal.cli import main; sys.argv = ['portal', 'jobs', 'worker']; main()"
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, **FAST, "JOBS_QUEUE_PATH": str(tmp_path / "worker-instance" / "jobs" / "queue.sqlite3")}
-
-
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what} after {timeout}s")
-        time.sleep(0.05)
+    return {**app_config, **FAST_JOBS, "JOBS_QUEUE_PATH": str(tmp_path / "worker-instance" / "jobs" / "queue.sqlite3")}
 
 
 def _read(app, model, ident):
@@ -75,23 +61,16 @@ def test_a_match_killed_before_its_commit_is_run_again_and_written_once(app, wor
     upload(officer, vaccination_extract(days), "x.csv")
     with app.app_context():
         extract_id = db.session.scalar(select(func.max(HealthExtract.id)))
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_TEST_")}
     marker = tmp_path / "holding"
-    environment.update(PORTAL_INSTANCE_PATH=str(tmp_path / "worker-instance"), HOLD_MARKER=str(marker),
-                       DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY=app.config["SECRET_KEY"],
-                       SIGNING_KEY_DIR=app.config["SIGNING_KEY_DIR"])
-    if app.config.get("REDIS_URL"):
-        environment["REDIS_URL"] = app.config["REDIS_URL"]
-    process = subprocess.Popen([sys.executable, "-c", HOLD_THE_COMMIT + "\n" + WORKER_COMMAND], env=environment,
-                               cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = start_worker(app, tmp_path, HOLD_THE_COMMIT, HOLD_MARKER=str(marker))
     try:
         # The worker checks the file (no record kept: its commits pass), then the officer asks for the match.
-        _wait(lambda: _read(app, HealthExtract, extract_id).status != "checking" or process.poll() is not None,
+        wait_until(lambda: _read(app, HealthExtract, extract_id).status != "checking" or process.poll() is not None,
               120, "the check")
         assert _read(app, HealthExtract, extract_id).status == "ready", process.poll()
         response = officer.post(f"/health/extracts/{extract_id}/commit", data={"csrf_token": officer.csrf_token()})
         assert response.status_code == 302
-        _wait(lambda: marker.exists() or process.poll() is not None, 120, "the worker to reach its commit")
+        wait_until(lambda: marker.exists() or process.poll() is not None, 120, "the worker to reach its commit")
         assert process.poll() is None, process.stdout.read()
         process.send_signal(signal.SIGKILL)  # every record is in its open transaction: killed before COMMIT
         process.wait()
@@ -111,7 +90,7 @@ def test_a_match_killed_before_its_commit_is_run_again_and_written_once(app, wor
     consumer = start_consumer(app, embedded=True)  # the portal starts again; no page is opened
     consumer.start()
     try:
-        _wait(lambda: _read(app, Job, extract.job_id).status in ("done", "failed"), 120, "the job to finish")
+        wait_until(lambda: _read(app, Job, extract.job_id).status in ("done", "failed"), 120, "the job to finish")
     finally:
         stop_consumer(app, consumer)
         queue.huey.flush()

@@ -7,11 +7,8 @@ writes the list once. (tests/jobs/test_jobs_worker_process.py shows the same wit
 """
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -21,13 +18,11 @@ from portal.extensions import db
 from portal.imports.models import ImportBatch
 from portal.jobs.models import Job
 from portal.jobs.queue import job_queue, start_consumer, stop_consumer
+from portal.testing.consumers import FAST_JOBS, start_worker, wait_until
 from portal.workers.models import Worker
 
 pytestmark = pytest.mark.slow
 
-#: Settings that make a consumer react within a fraction of a second (production waits longer).
-FAST = {"JOBS_IMMEDIATE": False, "JOBS_SWEEP_SECONDS": 1, "JOB_HEARTBEAT_SECONDS": 0.2, "JOB_STALE_SECONDS": 2,
-        "JOB_RESEND_AFTER_SECONDS": 0, "JOBS_POLL_MAX_SECONDS": 0.1, "JOB_PROGRESS_INTERVAL": 0}
 #: Run in the worker process before the command: hold every commit that would add workers, and say so.
 HOLD_THE_COMMIT = """
 import os, pathlib, time
@@ -41,13 +36,12 @@ def _hold(session):
         marker.write_text("holding")
         time.sleep(600)
 """
-WORKER_COMMAND = "import sys; from portal.cli import main; sys.argv = ['portal', 'jobs', 'worker']; main()"
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
     # The worker process finds the same SQLite queue in its instance folder (without Redis).
-    return {**app_config, **FAST, "JOBS_QUEUE_PATH": str(tmp_path / "worker-instance" / "jobs" / "queue.sqlite3")}
+    return {**app_config, **FAST_JOBS, "JOBS_QUEUE_PATH": str(tmp_path / "worker-instance" / "jobs" / "queue.sqlite3")}
 
 
 def _count(app, model, *conditions) -> int:
@@ -62,24 +56,9 @@ def _job(app, job_id: int) -> Job:
         return job
 
 
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what} after {timeout}s")
-        time.sleep(0.05)
-
-
 def _start_worker(app, tmp_path, **env) -> subprocess.Popen:
     """Start ``portal jobs worker`` on this test's database and queue, holding its commits."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_TEST_")}
-    environment.update(PORTAL_INSTANCE_PATH=str(tmp_path / "worker-instance"),
-                       DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY=app.config["SECRET_KEY"],
-                       SIGNING_KEY_DIR=app.config["SIGNING_KEY_DIR"], **env)
-    if app.config.get("REDIS_URL"):
-        environment["REDIS_URL"] = app.config["REDIS_URL"]
-    return subprocess.Popen([sys.executable, "-c", HOLD_THE_COMMIT + "\n" + WORKER_COMMAND], env=environment,
-                            cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return start_worker(app, tmp_path, HOLD_THE_COMMIT, **env)
 
 
 def test_an_import_killed_mid_commit_resumes_when_the_portal_starts(app, hr_a, importer, files, tmp_path):
@@ -95,7 +74,7 @@ def test_an_import_killed_mid_commit_resumes_when_the_portal_starts(app, hr_a, i
     marker = tmp_path / "holding"
     process = _start_worker(app, tmp_path, HOLD_MARKER=str(marker), WORKERS_BEFORE=str(before))
     try:
-        _wait(lambda: marker.exists() or process.poll() is not None, 120, "the worker to reach its commit")
+        wait_until(lambda: marker.exists() or process.poll() is not None, 120, "the worker to reach its commit")
         assert process.poll() is None, process.stdout.read()
         process.send_signal(signal.SIGKILL)  # every row is in its open transaction: killed before COMMIT
         process.wait()
@@ -116,7 +95,7 @@ def test_an_import_killed_mid_commit_resumes_when_the_portal_starts(app, hr_a, i
     consumer = start_consumer(app, embedded=True)
     consumer.start()
     try:
-        _wait(lambda: _job(app, job_id).status in ("done", "failed"), 120, "the job to finish")
+        wait_until(lambda: _job(app, job_id).status in ("done", "failed"), 120, "the job to finish")
     finally:
         stop_consumer(app, consumer)
         queue.huey.flush()

@@ -11,17 +11,6 @@ import pytest
 from portal.extensions import db
 from portal.jobs.models import Job
 
-#: Settings that make a consumer react within a fraction of a second (production waits longer).
-FAST = {
-    "JOBS_IMMEDIATE": False,
-    "JOBS_SWEEP_SECONDS": 1,
-    "JOB_HEARTBEAT_SECONDS": 0.2,
-    "JOB_STALE_SECONDS": 2,
-    "JOB_RESEND_AFTER_SECONDS": 0,
-    "JOBS_POLL_MAX_SECONDS": 0.1,
-    "JOB_PROGRESS_INTERVAL": 0,
-}
-
 
 def wait_for_job(app, job_id: int, statuses=("done", "failed"), timeout: float = 60) -> Job:
     """Return the job once its status is one of ``statuses`` (read from the database, as a page would)."""

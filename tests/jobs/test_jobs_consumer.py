@@ -18,8 +18,9 @@ from portal.jobs import recovery
 from portal.jobs.models import Job, JobStatus, JobWorker
 from portal.jobs.queue import Presence, job_queue
 from portal.jobs.services import enqueue, register_handler
+from portal.testing.consumers import FAST_JOBS
 
-from .conftest import FAST, wait_for_job
+from .conftest import wait_for_job
 
 RELEASE = threading.Event()
 STARTED = threading.Event()
@@ -47,7 +48,7 @@ def _write_a_row(ctx, *, value: str):
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, **FAST, "REDIS_URL": None, "JOBS_QUEUE_PATH": str(tmp_path / "queue" / "queue.sqlite3")}
+    return {**app_config, **FAST_JOBS, "REDIS_URL": None, "JOBS_QUEUE_PATH": str(tmp_path / "queue" / "queue.sqlite3")}
 
 
 @pytest.fixture(autouse=True)
@@ -168,7 +169,7 @@ def sqlite_app(tmp_path):
     from portal import create_app
     from portal.testing.fixtures import _test_config
 
-    config = _test_config(f"sqlite:///{tmp_path / 'own.sqlite3'}", tmp_path, **FAST, REDIS_URL=None,
+    config = _test_config(f"sqlite:///{tmp_path / 'own.sqlite3'}", tmp_path, **FAST_JOBS, REDIS_URL=None,
                           RATELIMIT_STORAGE_URI="memory://", SQLITE_BUSY_TIMEOUT_MS=100,
                           JOBS_QUEUE_PATH=str(tmp_path / "queue.sqlite3"))
     app = create_app(config)

@@ -11,8 +11,9 @@ from portal.extensions import db
 from portal.jobs.models import Job
 from portal.jobs.queue import job_queue
 from portal.jobs.services import enqueue, register_handler
+from portal.testing.consumers import FAST_JOBS
 
-from .conftest import FAST, wait_for_job
+from .conftest import wait_for_job
 
 
 def _echo(ctx, *, text: str):
@@ -23,7 +24,7 @@ def _echo(ctx, *, text: str):
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, **FAST, "JOBS_QUEUE": f"test-{uuid.uuid4().hex}"}
+    return {**app_config, **FAST_JOBS, "JOBS_QUEUE": f"test-{uuid.uuid4().hex}"}
 
 
 @pytest.fixture(autouse=True)

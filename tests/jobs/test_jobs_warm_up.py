@@ -4,13 +4,12 @@ from __future__ import annotations
 import pytest
 
 from portal.jobs.services import register_handler, warm_up_handlers
-
-from .conftest import FAST
+from portal.testing.consumers import FAST_JOBS
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, **FAST, "REDIS_URL": None, "JOBS_QUEUE_PATH": str(tmp_path / "queue" / "queue.sqlite3")}
+    return {**app_config, **FAST_JOBS, "REDIS_URL": None, "JOBS_QUEUE_PATH": str(tmp_path / "queue" / "queue.sqlite3")}
 
 
 def test_a_starting_consumer_warms_every_handler_up_and_survives_a_failing_one(app, embedded_consumer):

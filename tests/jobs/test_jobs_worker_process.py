@@ -20,10 +20,11 @@ from portal.jobs import recovery
 from portal.jobs.models import Job
 from portal.jobs.queue import Presence, job_queue
 from portal.jobs.services import enqueue
+from portal.testing.consumers import FAST_JOBS
 from portal.workers.identity import make_cccd
 from portal.workers.models import Worker
 
-from .conftest import FAST, wait_for_job
+from .conftest import wait_for_job
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +47,7 @@ WORKER_COMMAND = "import sys; from portal.cli import main; sys.argv = ['portal',
 @pytest.fixture
 def app_config(app_config, tmp_path):
     instance = tmp_path / "worker-instance"
-    return {**app_config, **FAST, "JOBS_QUEUE_PATH": str(instance / "jobs" / "queue.sqlite3")}
+    return {**app_config, **FAST_JOBS, "JOBS_QUEUE_PATH": str(instance / "jobs" / "queue.sqlite3")}
 
 
 @pytest.fixture
