@@ -258,7 +258,8 @@ async function sync() {
     showNetwork();
   } catch (error) {
     document.body.dataset.sync = 'failed';
-    showNetwork(S.sync_failed);
+    // The network went away during the sync (or was never there): say so, not that the portal failed.
+    showNetwork(navigator.onLine ? S.sync_failed : undefined);
   } finally {
     state.syncing = false;
     await showFreshness();

@@ -13,14 +13,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 class RequestCounter:
-    """WSGI middleware counting the requests that reach the portal (to prove a phase sent none)."""
+    """WSGI middleware counting the requests that reach the portal (to prove a phase sent none).
+
+    While ``unreachable`` is set, every request is refused (503, nothing reaches the portal), as a dead link
+    would fail it: Chromium's offline emulation does not always cover a document just reloaded behind a
+    service worker, whose first sync can still go out.
+    """
 
     def __init__(self, app):
         self.app = app
         self.paths: list[str] = []
+        self.unreachable = False
 
     def __call__(self, environ, start_response):
         self.paths.append(environ.get("PATH_INFO", ""))
+        if self.unreachable:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            return [b""]
         return self.app(environ, start_response)
 
 
@@ -30,12 +39,13 @@ def live_server(app):
     counter = RequestCounter(app)
     with serve(counter) as base:
         url = LiveURL(base)
-        url.requests = counter.paths
+        url.requests, url.counter = counter.paths, counter
         yield url
 
 
 class LiveURL(str):
     requests: list[str]
+    counter: RequestCounter
 
 
 @pytest.fixture
