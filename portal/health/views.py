@@ -30,7 +30,6 @@ api_bp = Blueprint("health_api", __name__, url_prefix="/api/v1")
 extra_blueprints = (api_bp,)
 csrf.exempt(api_bp)
 
-NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 #: Most records one API call may push (a larger extract goes through the file upload).
 MAX_API_RECORDS = 10_000
 
@@ -96,11 +95,8 @@ def preview(extract_id: int):
     extract = _extract_or_404(extract_id)
     job = db.session.get(Job, extract.job_id) if extract.job_id else None
     problems = [(item["row"], Message.from_json(item["message"])) for item in extract.problems or []]
-    response = current_app.make_response(render_template(
-        "health/preview.html", extract=extract, problems=problems, job=job,
-        payload=status_payload(job) if job is not None else None))
-    response.headers.update(NO_STORE)
-    return response
+    return render_template("health/preview.html", extract=extract, problems=problems, job=job,
+                           payload=status_payload(job) if job is not None else None)
 
 
 @bp.get("/extracts/<int:extract_id>/job")
@@ -111,9 +107,7 @@ def job_status(extract_id: int):
     job = db.session.get(Job, extract.job_id) if extract.job_id else None
     if job is None:
         abort(404)
-    response = jsonify(status_payload(job))
-    response.headers.update(NO_STORE)
-    return response
+    return jsonify(status_payload(job))
 
 
 @bp.post("/extracts/<int:extract_id>/commit")

@@ -64,9 +64,13 @@ def test_an_upload_is_checked_by_a_job_whose_progress_leads_to_the_preview(app, 
     assert extract.status == "ready" and extract.counts["matched"] == 5 and extract.counts["unmatched"] == 2
     with app.app_context():
         assert blob_store(app).exists(extract.blob_key)  # waits for the match
-    status = officer.get(f"/health/extracts/{extract.id}/job").json
+    answer = officer.get(f"/health/extracts/{extract.id}/job")
+    status = answer.json
+    assert "no-store" in answer.headers["Cache-Control"]  # personal data: never kept by a browser or a proxy
     assert status["finished"] and status["next_url"] == f"/health/extracts/{extract.id}"
-    page = officer.get(f"/health/extracts/{extract.id}").get_data(as_text=True)
+    answer = officer.get(f"/health/extracts/{extract.id}")
+    page = answer.get_data(as_text=True)
+    assert "no-store" in answer.headers["Cache-Control"]
     assert "Match this extract" in page and "data-job-status-url" not in page
     assert _provenances(app) == ["declared"] * 6  # the check wrote nothing about the workers
 
