@@ -229,12 +229,20 @@ def take_notices(session) -> list[Notice]:
 
 def notice_markup(notice: Notice):
     """Return ``notice`` as flash text in the reader's language, with its next step as a link."""
-    from flask import url_for
     from markupsafe import Markup
+
+    text, link = notice.message.render(), notice_link(notice)
+    if link is None:
+        return text
+    return Markup('{} <a href="{}">{}</a>').format(text, link, str(notice.link_label or ""))
+
+
+def notice_link(notice: Notice) -> str | None:
+    """Return the path of ``notice``'s next step, or None when it has none this portal serves."""
+    from flask import url_for
 
     from portal.navigation import has_endpoint
 
-    text = notice.message.render()
     if not notice.endpoint or not has_endpoint(notice.endpoint):
-        return text
-    return Markup('{} <a href="{}">{}</a>').format(text, url_for(notice.endpoint), str(notice.link_label or ""))
+        return None
+    return url_for(notice.endpoint)

@@ -18,8 +18,7 @@ from portal.auth.models import Role
 from portal.clock import local_today
 from portal.db import write_transaction
 from portal.extensions import csrf, db, limiter
-from portal.messages import Refusal, take_notices
-from portal.navigation import has_endpoint
+from portal.messages import Refusal, notice_link, take_notices
 from portal.plugins import current_registry
 from portal.security import digits_only
 from portal.workers import services as workers
@@ -300,9 +299,10 @@ def _write(change):
 
 def _with_notices(payload: dict) -> dict:
     """Add to a write's answer what the write caused beyond the worker (a card to print again), if anything."""
-    notices = [{"message": notice.message.render(),
-                **({"url": url_for(notice.endpoint)} if notice.endpoint and has_endpoint(notice.endpoint) else {})}
-               for notice in g.pop("api_notices", [])]
+    notices = []
+    for notice in g.pop("api_notices", []):
+        link = notice_link(notice)
+        notices.append({"message": notice.message.render(), **({"url": link} if link else {})})
     return {**payload, "notices": notices} if notices else payload
 
 
