@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.clock import utcnow
@@ -50,17 +50,20 @@ def record_key(record: RegistryRecord) -> str:
     return f"{record.on_date.isoformat()}:{record.test_kind}"
 
 
+def among(dialect: str, column, values: list):
+    """``column IN values`` for a batch; on PostgreSQL ``column = ANY(:array)``: one array parameter, so the
+    statement is the same for every batch (an IN list of another length is a new one for the driver to parse)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(f"{column.name}_batch", values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _workers_by_citizen_id(session, citizen_ids: set[str]) -> dict[str, tuple]:
     table = Worker.__table__
-    wanted = sorted(citizen_ids)
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: the same statement for every batch (an IN list of another length is not).
-        among = table.c.citizen_id == any_(bindparam("citizen_ids", wanted, type_=postgresql.ARRAY(String)))
-    else:
-        among = table.c.citizen_id.in_(wanted)
     rows = session.execute(
         select(table.c.citizen_id, table.c.id, table.c.date_of_birth, table.c.name_key)
-        .where(among, table.c.active.is_(True), table.c.erased_at.is_(None))
+        .where(among(session.get_bind().dialect.name, table.c.citizen_id, sorted(citizen_ids)),
+               table.c.active.is_(True), table.c.erased_at.is_(None))
     )
     return {row.citizen_id: (row.id, row.date_of_birth, row.name_key) for row in rows}
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import JSON, Integer, String, any_, bindparam, select, text, update
+from sqlalchemy import JSON, Integer, String, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql
 
-from portal.health.matching import batched
+from portal.health.matching import among, batched
 from portal.health.models import HealthRecord
 from portal.plugins.types import Provenance
 from portal.workers.models import VaccineDose, Worker
@@ -97,15 +97,16 @@ def assess_workers(session, worker_ids) -> dict[int, int]:
     changed: dict[int, int] = {}
     workers_t, doses_t, records_t = Worker.__table__, VaccineDose.__table__, HealthRecord.__table__
     connection = session.connection()
-    among = _among_postgresql if connection.dialect.name == "postgresql" else _among_listed
+    dialect = connection.dialect.name
     for batch in batched(sorted(set(worker_ids)), BATCH):
         records = defaultdict(list)
-        for record in connection.execute(select(records_t).where(among(records_t.c.worker_id, batch))):
+        for record in connection.execute(select(records_t).where(among(dialect, records_t.c.worker_id, batch))):
             records[(record.worker_id, record.kind)].append(record)
         dose_updates, worker_updates = [], []
         for dose in connection.execute(
                 select(doses_t.c.id, doses_t.c.worker_id, doses_t.c.number, doses_t.c.product, doses_t.c.given_on,
-                       doses_t.c.provenance, doses_t.c.registry_data).where(among(doses_t.c.worker_id, batch))):
+                       doses_t.c.provenance, doses_t.c.registry_data)
+                .where(among(dialect, doses_t.c.worker_id, batch))):
             registry_doses = {record.number: record for record in records[(dose.worker_id, "dose")]}
             provenance, held = assess_dose(dose, registry_doses)
             if (provenance, held) != (dose.provenance, dose.registry_data):
@@ -115,7 +116,7 @@ def assess_workers(session, worker_ids) -> dict[int, int]:
                 select(workers_t.c.id, workers_t.c.enterprise_id, workers_t.c.recovered_on, workers_t.c.test_kind,
                        workers_t.c.tested_on, workers_t.c.recovery_provenance, workers_t.c.recovery_registry,
                        workers_t.c.test_provenance, workers_t.c.test_registry, workers_t.c.updated_at)
-                .where(among(workers_t.c.id, batch))):
+                .where(among(dialect, workers_t.c.id, batch))):
             recovery = assess_recovery(worker.recovered_on, records[(worker.id, "recovery")])
             test = assess_test(worker.test_kind, worker.tested_on, records[(worker.id, "test")])
             if worker.id in changed:
@@ -135,16 +136,6 @@ def assess_workers(session, worker_ids) -> dict[int, int]:
                           "test_provenance": String(16), "test_registry": JSON()}, keep_updated_at=True)
     _expire_loaded(session, changed)
     return {worker_id: enterprise_id for worker_id, enterprise_id in changed.items() if enterprise_id is not None}
-
-
-def _among_listed(column, ids: list[int]):
-    return column.in_(ids)
-
-
-def _among_postgresql(column, ids: list[int]):
-    """``column = ANY(:ids)``: one array parameter, so the statement is the same for every batch (an IN list
-    of a different length is a new statement for the driver to parse)."""
-    return column == any_(bindparam("ids", ids, type_=postgresql.ARRAY(Integer)))
 
 
 def _bulk_update(session, table, rows: list[dict], columns: dict, *, keep_updated_at: bool = False) -> None:

@@ -102,7 +102,6 @@ def _add_registry_dose(session, worker, number_text: str) -> tuple[dict, dict]:
         raise Refusal(_l("The registry names a vaccine the portal does not know (%(name)s): correct the dose "
                          "by hand.", name=record.product or "?"))
     worker.doses.append(VaccineDose(number=number, product=record.product, given_on=record.on_date))
-    worker.doses.sort(key=lambda dose: dose.number)
     held = {"record_id": record.id}
     return held, {"dose": number, "product": record.product, "given_on": record.on_date.isoformat(), "added": True}
 
