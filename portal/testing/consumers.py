@@ -3,9 +3,12 @@ whose commits can be held, so that a test kills it mid-commit as an operator's k
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 #: Settings that make a consumer react within a fraction of a second (production waits longer).
 FAST_JOBS = {
@@ -44,3 +47,24 @@ def start_worker(app, directory, prelude: str = "", **env) -> subprocess.Popen:
         environment["REDIS_URL"] = app.config["REDIS_URL"]
     return subprocess.Popen([sys.executable, "-c", prelude + "\n" + _WORKER_COMMAND], env=environment,
                             cwd=str(directory), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@contextmanager
+def held_worker(app, directory, prelude: str, **env) -> Iterator[subprocess.Popen]:
+    """Run :func:`start_worker` for the block; whatever happens in it, the process is killed and reaped after."""
+    process = start_worker(app, directory, prelude, **env)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+def kill_when_held(process: subprocess.Popen, marker, timeout: float = 120) -> None:
+    """Wait until the worker's prelude wrote ``marker`` (it holds a commit), then kill it with SIGKILL."""
+    wait_until(lambda: marker.exists() or process.poll() is not None, timeout, "the worker to reach its commit")
+    assert process.poll() is None, process.stdout.read()
+    process.send_signal(signal.SIGKILL)  # everything is in its open transaction: killed before COMMIT
+    process.wait()

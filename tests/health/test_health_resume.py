@@ -7,8 +7,6 @@ extract, still "matching" with its file, is matched once, completely.
 """
 from __future__ import annotations
 
-import signal
-
 import pytest
 from sqlalchemy import func, select
 
@@ -18,7 +16,7 @@ from portal.health.models import HealthExtract, HealthRecord
 from portal.jobs.models import Job
 from portal.jobs.queue import job_queue, start_consumer, stop_consumer
 from portal.storage import blob_store
-from portal.testing.consumers import FAST_JOBS, start_worker, wait_until
+from portal.testing.consumers import FAST_JOBS, held_worker, kill_when_held, wait_until
 from tests.health.conftest import upload, vaccination_extract
 
 pytestmark = pytest.mark.slow
@@ -62,23 +60,14 @@ def test_a_match_killed_before_its_commit_is_run_again_and_written_once(app, wor
     with app.app_context():
         extract_id = db.session.scalar(select(func.max(HealthExtract.id)))
     marker = tmp_path / "holding"
-    process = start_worker(app, tmp_path, HOLD_THE_COMMIT, HOLD_MARKER=str(marker))
-    try:
+    with held_worker(app, tmp_path, HOLD_THE_COMMIT, HOLD_MARKER=str(marker)) as process:
         # The worker checks the file (no record kept: its commits pass), then the officer asks for the match.
         wait_until(lambda: _read(app, HealthExtract, extract_id).status != "checking" or process.poll() is not None,
-              120, "the check")
+                   120, "the check")
         assert _read(app, HealthExtract, extract_id).status == "ready", process.poll()
         response = officer.post(f"/health/extracts/{extract_id}/commit", data={"csrf_token": officer.csrf_token()})
         assert response.status_code == 302
-        wait_until(lambda: marker.exists() or process.poll() is not None, 120, "the worker to reach its commit")
-        assert process.poll() is None, process.stdout.read()
-        process.send_signal(signal.SIGKILL)  # every record is in its open transaction: killed before COMMIT
-        process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        kill_when_held(process, marker)  # every record is in its open transaction
 
     extract = _read(app, HealthExtract, extract_id)
     killed = _read(app, Job, extract.job_id)

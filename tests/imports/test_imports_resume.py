@@ -7,9 +7,6 @@ writes the list once. (tests/jobs/test_jobs_worker_process.py shows the same wit
 """
 from __future__ import annotations
 
-import signal
-import subprocess
-
 import pytest
 from sqlalchemy import func, select
 
@@ -18,7 +15,7 @@ from portal.extensions import db
 from portal.imports.models import ImportBatch
 from portal.jobs.models import Job
 from portal.jobs.queue import job_queue, start_consumer, stop_consumer
-from portal.testing.consumers import FAST_JOBS, start_worker, wait_until
+from portal.testing.consumers import FAST_JOBS, held_worker, kill_when_held, wait_until
 from portal.workers.models import Worker
 
 pytestmark = pytest.mark.slow
@@ -56,11 +53,6 @@ def _job(app, job_id: int) -> Job:
         return job
 
 
-def _start_worker(app, tmp_path, **env) -> subprocess.Popen:
-    """Start ``portal jobs worker`` on this test's database and queue, holding its commits."""
-    return start_worker(app, tmp_path, HOLD_THE_COMMIT, **env)
-
-
 def test_an_import_killed_mid_commit_resumes_when_the_portal_starts(app, hr_a, importer, files, tmp_path):
     queue = job_queue(app)
     queue.huey.flush()  # on the suite's Redis, the default queue name is shared between runs
@@ -72,17 +64,8 @@ def test_an_import_killed_mid_commit_resumes_when_the_portal_starts(app, hr_a, i
         job_id = db.session.get(ImportBatch, batch_id).job_id
     before = _count(app, Worker)
     marker = tmp_path / "holding"
-    process = _start_worker(app, tmp_path, HOLD_MARKER=str(marker), WORKERS_BEFORE=str(before))
-    try:
-        wait_until(lambda: marker.exists() or process.poll() is not None, 120, "the worker to reach its commit")
-        assert process.poll() is None, process.stdout.read()
-        process.send_signal(signal.SIGKILL)  # every row is in its open transaction: killed before COMMIT
-        process.wait()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+    with held_worker(app, tmp_path, HOLD_THE_COMMIT, HOLD_MARKER=str(marker), WORKERS_BEFORE=str(before)) as process:
+        kill_when_held(process, marker)  # every row is in its open transaction
 
     killed = _job(app, job_id)
     assert (killed.status, killed.attempts) == ("running", 1)
