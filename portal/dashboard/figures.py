@@ -75,10 +75,12 @@ class Figures:
 
 
 def collect_figures(session: Session, registry: UnitRegistry, scope: Scope, *, now: datetime, first_day: date,
-                    last_day: date, by_sector: bool = False, flows: bool = False) -> Figures:
+                    last_day: date, by_sector: bool = False, flows: bool = False,
+                    confirmed_now: bool = True) -> Figures:
     """Count everything in ``scope``; scans and (with ``flows``) pass events between the two local days.
 
-    Eligibility is counted as last evaluated; ``figures.freshness`` says how current that is.
+    Eligibility is counted as last evaluated; ``figures.freshness`` says how current that is. The confirmed
+    share is counted now only with ``confirmed_now`` (the dashboard); the report shows it as recorded.
     """
     figures = Figures(scope, scope_units(session, registry, scope), now, first_day, last_day)
     enterprises = _enterprise_map(session, scope)
@@ -93,7 +95,8 @@ def collect_figures(session: Session, registry: UnitRegistry, scope: Scope, *, n
     if flows:
         figures.pass_flows = _pass_flows(session, scope, sector_of, now, first_day, last_day)
     figures.scans = scan_counts(session, scope, first_day, last_day, now, by_sector=by_sector)
-    figures.confirmed = share_now(session, scope.unit_id)
+    if confirmed_now:
+        figures.confirmed = share_now(session, scope.unit_id)
     figures.confirmed_days = share_days(session, first_day, last_day, scope.unit_id)
     figures.confirmed_recorded_on, figures.confirmed_recorded = share_recorded(session, first_day, last_day,
                                                                                scope.unit_id)

@@ -64,7 +64,8 @@ def _report_request():
 
 def _report_figures(scope, period):
     return counting.collect_figures(db.session, current_registry(), scope, now=clock.utcnow(),
-                                    first_day=period.first, last_day=period.last, by_sector=True, flows=True)
+                                    first_day=period.first, last_day=period.last, by_sector=True, flows=True,
+                                    confirmed_now=False)
 
 
 @bp.get("/dashboard/report", endpoint="report")  # the function's name would hide the report module
